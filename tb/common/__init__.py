@@ -1,0 +1,1 @@
+"""Engine-independent testbench fixtures (MemCopy) proving the simulation infrastructure."""
