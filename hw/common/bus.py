@@ -5,14 +5,15 @@ It is a stripped-down AXI: read bursts of ``len + 1`` beats at a word address, a
 byte-strobed single-beat writes that take effect when accepted. Addresses count bus words
 (``data_width // 8`` bytes), so byte address = ``addr * data_width // 8``.
 
-``RegBusSignature`` is the host's register port (the VCR of VTA): a write takes effect at the clock
-edge where ``w_stb`` is high; ``r_data`` shows the register at ``addr`` combinationally.
+``RegBusSignature`` is the host's register port (the VCR of VTA), written from the host's side: a
+device takes it as ``In(RegBusSignature())``. A write takes effect at the clock edge where ``w_stb`` is
+high; ``r_data`` shows the register at ``addr`` combinationally.
 """
 
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["MemBusSignature", "RegBusSignature", "BURST_LEN_BITS", "DRAM_ADDR_BITS"]
+__all__ = ["MemBusSignature", "ReadPortSignature", "RegBusSignature", "BURST_LEN_BITS", "DRAM_ADDR_BITS"]
 
 #: Width of the ``len`` field of a read request: bursts of 1..256 beats.
 BURST_LEN_BITS = 8
@@ -54,17 +55,23 @@ class MemBusSignature(wiring.Signature):
         return f"MemBusSignature({self.data_width})"
 
 
+def ReadPortSignature(data_width: int) -> wiring.Signature:
+    """The read half of :class:`MemBusSignature`: what one read client of an arbiter drives."""
+    bus = MemBusSignature(data_width)
+    return wiring.Signature({"rd_req": bus.members["rd_req"], "rd_resp": bus.members["rd_resp"]})
+
+
 class RegBusSignature(wiring.Signature):
-    """Host register port, as seen from the device (the host drives ``addr``/``w_*``)."""
+    """Host register port, as seen from the host (which drives ``addr``/``w_*``); devices use ``In(...)``."""
 
     def __init__(self, addr_width: int = 8, data_width: int = 32):
         self.addr_width = addr_width
         self.data_width = data_width
         super().__init__({
-            "addr": In(addr_width),
-            "w_data": In(data_width),
-            "w_stb": In(1),
-            "r_data": Out(data_width),
+            "addr": Out(addr_width),
+            "w_data": Out(data_width),
+            "w_stb": Out(1),
+            "r_data": In(data_width),
         })
 
     def __eq__(self, other):

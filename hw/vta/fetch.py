@@ -1,0 +1,129 @@
+"""Fetch: reads the instruction stream and routes each instruction to the load, compute or store queue."""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import fifo, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.common.bus import DRAM_ADDR_BITS, ReadPortSignature
+from hw.common.elem_reader import ElemReader
+from sw.vta.config import INSN_BITS, AluOp, MemId, Opcode
+from .layouts import INDEX_BITS, QueuedInsn, alu_layout, mem_layout
+
+__all__ = ["Fetch", "FetchError"]
+
+
+class FetchError:
+    """Codes of the error register: what stopped the run, if anything did."""
+    NONE = 0
+    OPCODE = 1       # unknown opcode
+    MEMORY_TYPE = 2  # LOAD/STORE with a memory type that module cannot serve
+    ALU_OPCODE = 3   # ALU opcode 7
+    INDEX = 4        # GEMM/ALU index beyond a scratchpad (reported by compute)
+
+
+class Fetch(wiring.Component):
+    """Instruction fetch.
+
+    Reads ``count`` 16-byte instructions from byte address ``base`` (bursts run ahead of decoding) and
+    pushes each, with its index in the stream, into the queue of the module that executes it: LOAD of
+    INP/WGT to load, STORE to store, everything else to compute. An instruction that no module can run
+    stops fetch and reports ``error`` with its index; a full queue stalls fetch in order.
+
+    Attributes
+    ----------
+    start : In(1) pulse; base/count are sampled with it.
+    load_q, compute_q, store_q : Out(stream) of :func:`QueuedInsn`.
+    error : Out(1); error_code : Out(3); error_index : Out(32)
+    blocked : Out(3) bit i: the next instruction waits for room in queue i (load, compute, store).
+    busy : Out(1)
+    """
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.reader = ElemReader(elem_bits=INSN_BITS, data_width=cfg.BUS_WIDTH, count_bits=32,
+                                 max_burst=32)
+        super().__init__({
+            "start": In(1),
+            "base": In(DRAM_ADDR_BITS),
+            "count": In(32),
+            "port": Out(ReadPortSignature(cfg.BUS_WIDTH)),
+            "load_q": Out(stream.Signature(QueuedInsn())),
+            "compute_q": Out(stream.Signature(QueuedInsn())),
+            "store_q": Out(stream.Signature(QueuedInsn())),
+            "error": Out(1), "error_code": Out(3), "error_index": Out(INDEX_BITS),
+            "blocked": Out(3),
+            "busy": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        m.submodules.reader = reader = self.reader
+        wiring.connect(m, wiring.flipped(self.port.rd_req), reader.rd_req)
+        wiring.connect(m, reader.rd_resp, wiring.flipped(self.port.rd_resp))
+        m.d.comb += [
+            reader.cmd.valid.eq(self.start),
+            reader.cmd.payload.base.eq(self.base),
+            reader.cmd.payload.elem.eq(0),
+            reader.cmd.payload.x_size.eq(self.count),
+            reader.cmd.payload.y_size.eq(self.count != 0),
+            reader.cmd.payload.x_stride.eq(0),
+            self.busy.eq(reader.busy),
+        ]
+
+        queues = []
+        for name in ("load", "compute", "store"):
+            q = fifo.SyncFIFOBuffered(width=QueuedInsn().size, depth=cfg.INSN_QUEUE_DEPTH)
+            m.submodules[f"{name}_fifo"] = q
+            out = getattr(self, f"{name}_q")
+            m.d.comb += [out.payload.eq(q.r_data), out.valid.eq(q.r_rdy), q.r_en.eq(out.ready)]
+            queues.append(q)
+
+        index = Signal(INDEX_BITS)
+        word = reader.elems.payload
+        mem = mem_layout(cfg)(word)
+        alu = alu_layout(cfg)(word)
+        opcode = word[:3]
+        target = Signal(3)          # one-hot: load, compute, store
+        code = Signal(3)
+        with m.Switch(opcode):
+            with m.Case(Opcode.LOAD):
+                with m.Switch(mem.memory_type):
+                    with m.Case(MemId.INP, MemId.WGT):
+                        m.d.comb += target.eq(0b001)
+                    with m.Case(MemId.UOP, MemId.ACC, MemId.ACC_8BIT):
+                        m.d.comb += target.eq(0b010)
+                    with m.Default():
+                        m.d.comb += code.eq(FetchError.MEMORY_TYPE)
+            with m.Case(Opcode.STORE):
+                with m.If(mem.memory_type == MemId.OUT):
+                    m.d.comb += target.eq(0b100)
+                with m.Else():
+                    m.d.comb += code.eq(FetchError.MEMORY_TYPE)
+            with m.Case(Opcode.GEMM, Opcode.FINISH):
+                m.d.comb += target.eq(0b010)
+            with m.Case(Opcode.ALU):
+                with m.If(alu.alu_opcode > max(AluOp.NAMES)):
+                    m.d.comb += code.eq(FetchError.ALU_OPCODE)
+                with m.Else():
+                    m.d.comb += target.eq(0b010)
+            with m.Default():
+                m.d.comb += code.eq(FetchError.OPCODE)
+
+        room = Signal(3)
+        m.d.comb += room.eq(((target & 0b001).any() & queues[0].w_rdy)
+                            | ((target & 0b010).any() & queues[1].w_rdy)
+                            | ((target & 0b100).any() & queues[2].w_rdy))
+        ok = ~self.error & (code == 0)
+        m.d.comb += reader.elems.ready.eq(ok & room)
+        for i, q in enumerate(queues):
+            m.d.comb += [q.w_data.eq(word | (index << INSN_BITS)),
+                         q.w_en.eq(reader.elems.valid & ok & target[i])]
+        m.d.comb += self.blocked.eq(Mux(reader.elems.valid & ok & ~room, target, 0))
+        with m.If(reader.elems.valid & reader.elems.ready):
+            m.d.sync += index.eq(index + 1)
+        with m.If(reader.elems.valid & ~self.error & (code != 0)):
+            m.d.sync += [self.error.eq(1), self.error_code.eq(code), self.error_index.eq(index)]
+        with m.If(self.start):
+            m.d.sync += [index.eq(0), self.error.eq(0), self.error_code.eq(0)]
+        return m
