@@ -1,0 +1,438 @@
+"""Registry of the upstream VTA unit-test programs (spec section 6) plus two throughput programs.
+
+Each case builds a finished :class:`Program` for a given :class:`VTAConfig` and a ``check`` that compares the
+final DRAM image against an expectation computed with numpy from the inputs (never from the golden model).
+The same cases run on the golden model (tests/test_vta_golden.py) and on the RTL (tb/vta/test_vta.py).
+
+Accumulator contents that matter at full 32-bit width are made observable through DRAM with
+:func:`_store_acc32`: the acc region is stored 4 times (lanes truncated to int8), shifting it right by 8 between
+stores, so byte k of every 32-bit lane lands in DRAM and the int32 value is reassembled by the check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from sw.vta.config import VTAConfig, MemId, AluOp
+from sw.vta.isa import Uop
+from sw.vta.runtime import Program, Kernel
+
+__all__ = ["Case", "CASES", "case_names", "build_case", "CaseDoesNotFit"]
+
+
+class CaseDoesNotFit(Exception):
+    """A case's shapes cannot fit the scratchpads of the given config."""
+
+
+@dataclass
+class Case:
+    name: str
+    program: Program            # finished (finish() already called)
+    check: Callable[[np.ndarray], None]   # final DRAM image (uint8) -> raises AssertionError on mismatch
+    cycle_limit: int = 200_000  # generous bound for the RTL run
+    expect_status: str = "ok"
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+def wrap32(x):
+    return ((np.asarray(x, dtype=np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int64)
+
+
+def linear(n, dst=0, src=0):
+    return Kernel([Uop(dst=dst, src=src)], iter_out=n, dst_factor_out=1, src_factor_out=1)
+
+
+def _acc_shape(cfg):
+    return (cfg.batch, cfg.block_out)
+
+
+def _store_int8(p, n, sram_base=0):
+    """Upstream epilogue: ALU SHR 0, hand over to store, store n acc elements (int8), finish. Returns the buffer."""
+    p.alu(linear(n, sram_base, sram_base), AluOp.SHR, imm=0)
+    p.dep_push("compute", "store")
+    p.dep_pop("compute", "store")
+    out = p.alloc(MemId.OUT, n)
+    p.store(sram_base, out, 0, 1, n, n)
+    p.dep_push("store", "compute")
+    p.dep_pop("store", "compute")
+    p.finish()
+    return out
+
+
+def _store_acc32(p, n, sram_base=0):
+    """Store acc[sram_base:sram_base+n] at full width: 4 int8 stores of (acc >> 8k); finish. Returns the buffer
+    (4*n OUT elements, slice k at elements k*n ... k*n+n-1); decode with :func:`_read_acc32`."""
+    out = p.alloc(MemId.OUT, 4 * n)
+    for k in range(4):
+        p.alu(linear(n, sram_base, sram_base), AluOp.SHR, imm=0 if k == 0 else 8)
+        p.dep_push("compute", "store")
+        p.dep_pop("compute", "store")
+        p.store(sram_base, out, k * n, 1, n, n)
+        p.dep_push("store", "compute")
+        p.dep_pop("store", "compute")
+    p.finish()
+    return out
+
+
+def _read_acc32(p, dram, out):
+    raw = p.read(dram, out).astype(np.uint8).astype(np.uint32)
+    n = raw.shape[0] // 4
+    v = raw[:n] | raw[n:2 * n] << 8 | raw[2 * n:3 * n] << 16 | raw[3 * n:] << 24
+    return v.astype(np.uint32).view(np.int32).astype(np.int64)
+
+
+def _eq(got, exp, what):
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(exp), err_msg=what)
+
+
+# --- upstream unit tests -------------------------------------------------------------------------------
+def save_load(cfg, name="save_load"):
+    n = min(36, cfg.acc_depth)
+    rng = np.random.default_rng(1)
+    a = rng.integers(-(1 << 31), 1 << 31, size=(n,) + _acc_shape(cfg))
+    p = Program(cfg)
+    buf = p.alloc(MemId.ACC, a)
+    p.load(MemId.ACC, 0, buf, 0, 1, n, n)
+    out = _store_int8(p, n)
+    case = Case(name, p, lambda dram: _eq(p.read(dram, out), a.astype(np.int8), name))
+    case.n_elems = n
+    return case
+
+
+def padded_load(cfg, y_pad, x_pad, pad_min=False, name="padded_load"):
+    """3x5 acc tile loaded with pads; the padded tile is checked at full 32-bit width (pad_min gives INT32_MIN)."""
+    rng = np.random.default_rng(2)
+    a = rng.integers(-1000, 1000, size=(3, 5) + _acc_shape(cfg))
+    p = Program(cfg)
+    buf = p.alloc(MemId.ACC, a.reshape((15,) + _acc_shape(cfg)))
+    p.load(MemId.ACC, 0, buf, 0, 3, 5, 5, y_pad=y_pad, x_pad=x_pad, pad_min=pad_min)
+    h, w = 3 + sum(y_pad), 5 + sum(x_pad)
+    out = _store_acc32(p, h * w)
+    exp = np.pad(a, (y_pad, x_pad, (0, 0), (0, 0)), constant_values=(-(1 << 31) if pad_min else 0))
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), exp.reshape((h * w,) + _acc_shape(cfg)), name))
+
+
+def _gemm_program(cfg, x, w, threads):
+    """y = ((x . w^T) >> 8) clipped to [0, 127]; x: (nb, 1, B, BI), w: (no, 1, BO, BI)."""
+    nb, no = x.shape[0], w.shape[0]
+    p = Program(cfg)
+    xb = p.alloc(MemId.INP, x.reshape(nb, cfg.batch, cfg.block_in))
+    wb = p.alloc(MemId.WGT, w.reshape(no, cfg.block_out, cfg.block_in))
+    out = p.alloc(MemId.OUT, nb * no)
+    per = no // threads
+    for t in range(threads):  # load: inp once, weights per virtual thread into its own region
+        if t == 0:
+            p.load(MemId.INP, 0, xb, 0, 1, nb, nb)
+        p.load(MemId.WGT, t * per, wb, t * per, 1, per, per)
+        p.dep_push("load", "compute")
+    for t in range(threads):  # compute: acc region per thread, element (b, o) at t*nb*per + b*per + o
+        p.dep_pop("load", "compute")
+        base = t * nb * per
+        k = Kernel([Uop(dst=base, src=0, wgt=t * per)], iter_out=nb, iter_in=per,
+                   dst_factor_out=per, dst_factor_in=1, src_factor_out=1, wgt_factor_in=1)
+        p.gemm_reset(k)
+        p.gemm(k)
+        for op, imm in ((AluOp.SHR, 8), (AluOp.MAX, 0), (AluOp.MIN, 127)):
+            p.alu(linear(nb * per, base, base), op, imm=imm)
+        p.dep_push("compute", "store")
+    for t in range(threads):  # store: DRAM layout (b, o)
+        p.dep_pop("compute", "store")
+        p.store(t * nb * per, out, t * per, nb, per, no)
+        p.dep_push("store", "compute")
+    p.finish()
+    return p, out
+
+
+def gemm(cfg, threads, name):
+    rng = np.random.default_rng(3 + threads)
+    nb = no = 4
+    x = rng.integers(-128, 128, size=(nb, 1, cfg.batch, cfg.block_in))
+    w = rng.integers(-128, 128, size=(no, 1, cfg.block_out, cfg.block_in))
+    p, out = _gemm_program(cfg, x, w, threads)
+    # res[b, o, batch, lane] = sum_k x[b, batch, k] * w[o, lane, k]
+    res = np.einsum("bik,olk->boil", x[:, 0].astype(np.int64), w[:, 0].astype(np.int64))
+    exp = np.clip(res >> 8, 0, 127).astype(np.int8)
+    case = Case(name, p, lambda dram: _eq(p.read(dram, out).reshape(exp.shape), exp, name))
+    case.gemm_uops = 2 * nb * no  # reset + accumulate
+    return case
+
+
+def _alu_n(cfg):
+    # 64 dst elements plus 64 src elements; halved where the acc scratchpad is smaller (64 entries on 2x8x8).
+    return min(64, cfg.acc_depth // 2)
+
+
+def alu(cfg, op, imm=None, vector=False, seed=5, lo=-16, hi=16, ref=None, name="alu"):
+    """dst = op(a, imm or b) over an (iter_out x 8) x (8) two-level kernel; result checked at 32-bit width.
+
+    ``ref(a, s)`` (int64 arrays) gives the expected int32 values."""
+    n = _alu_n(cfg)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(lo, hi, size=(n,) + _acc_shape(cfg))
+    b = rng.integers(lo, hi, size=(n,) + _acc_shape(cfg))
+    p = Program(cfg)
+    buf = p.alloc(MemId.ACC, np.concatenate([a, b]))
+    p.load(MemId.ACC, 0, buf, 0, 1, 2 * n, 2 * n)
+    p.alu(Kernel([Uop(dst=0, src=n)], iter_out=n // 8, iter_in=8, dst_factor_out=8, dst_factor_in=1,
+                 src_factor_out=8, src_factor_in=1), op, imm=None if vector else imm)
+    out = _store_acc32(p, n)
+    s = b.astype(np.int64) if vector else np.int64(imm)
+    exp = ref(a.astype(np.int64), s)
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), exp, name))
+
+
+def _shr_ref(a, s):
+    return np.where(s >= 0, a >> np.minimum(np.maximum(s, 0), 31),
+                    np.where(-s >= 32, 0, wrap32(a << np.minimum(np.maximum(-s, 0), 31))))
+
+
+def alu_mul_clp_mov(cfg, name="alu_mul_clp_mov"):
+    """MUL (vector, full int32 range, wraps), CLP imm/vector, MOV imm/vector, each on its own acc region."""
+    n = min(16, cfg.acc_depth // 8)
+    rng = np.random.default_rng(11)
+    shape = (n,) + _acc_shape(cfg)
+    a = rng.integers(-(1 << 31), 1 << 31, size=(2,) + shape)           # MUL dst, src
+    c = rng.integers(-16, 16, size=(6,) + shape)                       # CLP imm dst, CLP vec dst/src, MOV ...
+    p = Program(cfg)
+    data = np.concatenate([a[0], a[1]] + list(c))  # regions r*n: 0 mul dst, 1 mul src, 2 clp-imm dst,
+    p.load(MemId.ACC, 0, p.alloc(MemId.ACC, data), 0, 1, 8 * n, 8 * n)  # 3/4 clp-vec dst/src, 5 mov-imm dst, 6/7 mov-vec
+    k = lambda d, s=0: Kernel([Uop(dst=d * n, src=s * n)], iter_out=n, dst_factor_out=1, src_factor_out=1)
+    p.alu(k(0, 1), AluOp.MUL)
+    p.alu(k(2), AluOp.CLP, imm=-5)
+    p.alu(k(3, 4), AluOp.CLP)
+    p.alu(k(5), AluOp.MOV, imm=-7)
+    p.alu(k(6, 7), AluOp.MOV)
+    out = _store_acc32(p, 8 * n)
+    a, c = a.astype(np.int64), c.astype(np.int64)
+    exp = np.concatenate([wrap32(a[0] * a[1]), a[1],
+                          np.clip(c[0], -5, 5),
+                          np.clip(c[1], -np.abs(c[2]), np.abs(c[2])), c[2],
+                          np.full_like(c[3], -7),
+                          c[5], c[5]])
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), exp, name))
+
+
+def relu(cfg, name="relu"):
+    n = min(80, cfg.acc_depth)
+    rng = np.random.default_rng(6)
+    a = rng.integers(-256, 256, size=(n,) + _acc_shape(cfg))
+    p = Program(cfg)
+    p.load(MemId.ACC, 0, p.alloc(MemId.ACC, a), 0, 1, n, n)
+    p.alu(linear(n), AluOp.MAX, imm=0)
+    p.alu(linear(n), AluOp.MIN, imm=127)
+    out = _store_int8(p, n)
+    exp = np.clip(a, 0, 127).astype(np.int8)
+    return Case(name, p, lambda dram: _eq(p.read(dram, out), exp, name))
+
+
+def shift_and_scale(cfg, name="shift_and_scale"):
+    rng = np.random.default_rng(7)
+    a = rng.integers(-1000, 1000, size=(16,) + _acc_shape(cfg))
+    s, k = 37, 3
+    p = Program(cfg)
+    p.load(MemId.ACC, 0, p.alloc(MemId.ACC, a), 0, 1, 16, 16)
+    p.alu(linear(16), AluOp.ADD, imm=s)
+    p.alu(linear(16), AluOp.SHR, imm=k)
+    out = _store_int8(p, 16)
+    exp = ((a + s) >> k).astype(np.int8)
+    return Case(name, p, lambda dram: _eq(p.read(dram, out), exp, name))
+
+
+def acc8_load(cfg, name="acc8_load"):
+    """ACC_8BIT load sign-extends int8 lanes into 32-bit acc lanes (checked at 32-bit width)."""
+    lanes = cfg.batch * cfg.block_out
+    v = np.clip((np.arange(lanes) - lanes // 2) * 15, -128, 127).reshape((1,) + _acc_shape(cfg))
+    p = Program(cfg)
+    p.load(MemId.ACC_8BIT, 0, p.alloc(MemId.ACC_8BIT, v), 0, 1, 1, 1)
+    p.alu(linear(1), AluOp.ADD, imm=0)
+    out = _store_acc32(p, 1)
+    assert (v < 0).any()
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), v, name))
+
+
+def _edge_program(cfg, wgt_rows, uops, inp):
+    p = Program(cfg)
+    xi = p.alloc(MemId.INP, inp)
+    wi = p.alloc(MemId.WGT, wgt_rows)
+    p.load(MemId.INP, 0, xi, 0, 1, len(inp), len(inp))
+    p.load(MemId.WGT, 0, wi, 0, 1, len(wgt_rows), len(wgt_rows))
+    p.dep_push("load", "compute")
+    p.dep_pop("load", "compute")
+    p.gemm_reset(Kernel([Uop(dst=0)]))
+    p.gemm(Kernel(uops))
+    return p, _store_acc32(p, 1)
+
+
+def _gemm_expect(inp, wgt, uops):
+    acc = np.zeros((1, inp.shape[1], wgt.shape[1]), dtype=np.int64)
+    for u in uops:
+        acc[u.dst] += inp[u.src].astype(np.int64) @ wgt[u.wgt].astype(np.int64).T
+    return wrap32(acc)
+
+
+def gemm_signed_weights(cfg, name="gemm_signed_weights"):
+    bo, bi = cfg.block_out, cfg.block_in
+    # every byte value once per 256 lanes (as upstream for 16x16), so rows contain bytes >= 0x80
+    w = ((np.arange(bo * bi) * max(1, 256 // (bo * bi))) % 256 + 128) % 256
+    w = w.reshape(1, bo, bi)
+    w8 = w.astype(np.uint8).view(np.int8).astype(np.int64)
+    inp = np.ones((1, cfg.batch, bi), dtype=np.int64)
+    inp[0, :, ::2] = -1
+    inp[0, -1, 1] = 3  # rows of a batch differ when BATCH > 1
+    assert (w8 < 0).any() and (w8 > 0).any()
+    uops = [Uop(dst=0, src=0, wgt=0)]
+    p, out = _edge_program(cfg, w8, uops, inp)
+    exp = _gemm_expect(inp, w8, uops)
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), exp, name))
+
+
+def gemm_back_to_back_same_acc(cfg, name="gemm_back_to_back_same_acc"):
+    """Three consecutive uops accumulate into the same acc element: +e0 - e0 + e0."""
+    eye = np.eye(cfg.block_out, cfg.block_in, dtype=np.int64)
+    w = np.stack([eye, -eye])
+    inp = np.zeros((1, cfg.batch, cfg.block_in), dtype=np.int64)
+    inp[0, :, 0] = 1  # e0
+    uops = [Uop(dst=0, src=0, wgt=0), Uop(dst=0, src=0, wgt=1), Uop(dst=0, src=0, wgt=0)]
+    p, out = _edge_program(cfg, w, uops, inp)
+    exp = _gemm_expect(inp, w, uops)
+    assert exp[0, :, 0].tolist() == [1] * cfg.batch and not exp[0, :, 1:].any()
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), exp, name))
+
+
+# --- long single-instruction programs (initiation-interval measurement) --------------------------------
+_U, _I, _O = 16, 16, 16  # uops x iter_in x iter_out = 4096 iterations
+
+
+def _factors(depth, base, choices):
+    """First (f_in, f_out) in ``choices`` keeping base + (_U-1) + (_I-1)*f_in + (_O-1)*f_out inside depth."""
+    for f_in, f_out in choices:
+        if base + (_U - 1) + (_I - 1) * f_in + (_O - 1) * f_out < depth:
+            return f_in, f_out
+    raise CaseDoesNotFit(f"scratchpad depth {depth} too small for a long kernel at base {base}")
+
+
+# Destinations: all 4096 distinct if possible, else 256 distinct, else 16 (reused every 16 uops).
+_DST_CHOICES = ((_U, _U * _I), (_U, 0), (0, 0))
+_SRC_CHOICES = ((_U, _U * _I), (_U, 0), (1, 1), (1, 0), (0, 0))
+
+
+def _indices(base, f_in, f_out):
+    o, i, u = np.meshgrid(np.arange(_O), np.arange(_I), np.arange(_U), indexing="ij")
+    return (base + u + f_in * i + f_out * o).reshape(-1)  # loop order: out, in, uop
+
+
+def gemm_long(cfg, name="gemm_long"):
+    """One GEMM of 16 uops x 16 x 16 = 4096 iterations accumulating onto acc values loaded from DRAM."""
+    d_in, d_out = _factors(cfg.acc_depth, 0, _DST_CHOICES)
+    s_in, s_out = _factors(cfg.inp_depth, 0, _SRC_CHOICES)
+    w_in, w_out = _factors(cfg.wgt_depth, 0, ((0, 1),) + _SRC_CHOICES)
+    dst, src, wgt = _indices(0, d_in, d_out), _indices(0, s_in, s_out), _indices(0, w_in, w_out)
+    n_acc, n_inp, n_wgt = int(dst.max()) + 1, int(src.max()) + 1, int(wgt.max()) + 1
+    rng = np.random.default_rng(21)
+    x = rng.integers(-128, 128, size=(n_inp, cfg.batch, cfg.block_in))
+    w = rng.integers(-128, 128, size=(n_wgt, cfg.block_out, cfg.block_in))
+    a0 = rng.integers(-(1 << 20), 1 << 20, size=(n_acc,) + _acc_shape(cfg))
+    p = Program(cfg)
+    xb, wb, ab = p.alloc(MemId.INP, x), p.alloc(MemId.WGT, w), p.alloc(MemId.ACC, a0)
+    p.load(MemId.INP, 0, xb, 0, 1, n_inp, n_inp)
+    p.load(MemId.WGT, 0, wb, 0, 1, n_wgt, n_wgt)
+    p.dep_push("load", "compute")
+    p.dep_pop("load", "compute")
+    p.load(MemId.ACC, 0, ab, 0, 1, n_acc, n_acc)
+    p.gemm(Kernel([Uop(dst=u, src=u, wgt=u) for u in range(_U)], iter_out=_O, iter_in=_I,
+                  dst_factor_out=d_out, dst_factor_in=d_in, src_factor_out=s_out, src_factor_in=s_in,
+                  wgt_factor_out=w_out, wgt_factor_in=w_in))
+    n_chk = n_acc  # every touched acc element, at full width
+    out = _store_acc32(p, n_chk)
+    acc = a0.astype(np.int64)
+    prod = np.einsum("nbk,nok->nbo", x[src].astype(np.int64), w[wgt].astype(np.int64))
+    np.add.at(acc, dst, prod)
+    exp = wrap32(acc[:n_chk])
+    case = Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), exp, name))
+    case.long_insn_uops = _U * _I * _O
+    return case
+
+
+def alu_vec_long(cfg, name="alu_vec_long"):
+    """One ALU ADD (vector operand) of 16 uops x 16 x 16 = 4096 iterations; src region disjoint from dst."""
+    d_in, d_out = _factors(cfg.acc_depth // 2, 0, _DST_CHOICES)
+    dst = _indices(0, d_in, d_out)
+    base = int(dst.max()) + 1
+    s_in, s_out = _factors(cfg.acc_depth, base, _SRC_CHOICES)
+    src = _indices(base, s_in, s_out)
+    n_acc = int(src.max()) + 1
+    rng = np.random.default_rng(22)
+    a0 = rng.integers(-(1 << 20), 1 << 20, size=(n_acc,) + _acc_shape(cfg))
+    p = Program(cfg)
+    p.load(MemId.ACC, 0, p.alloc(MemId.ACC, a0), 0, 1, n_acc, n_acc)
+    p.alu(Kernel([Uop(dst=u, src=base + u) for u in range(_U)], iter_out=_O, iter_in=_I,
+                 dst_factor_out=d_out, dst_factor_in=d_in, src_factor_out=s_out, src_factor_in=s_in), AluOp.ADD)
+    n_chk = base  # the whole dst region, at full width
+    out = _store_acc32(p, n_chk)
+    acc = a0.astype(np.int64)
+    np.add.at(acc, dst, a0[src].astype(np.int64))  # src region is never written, so the order does not matter
+    exp = wrap32(acc[:n_chk])
+    case = Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), exp, name))
+    case.long_insn_uops = _U * _I * _O
+    return case
+
+
+# --- registry ------------------------------------------------------------------------------------------
+def _named(fn, **kw):
+    return lambda cfg, _n=kw.pop("name"): fn(cfg, name=_n, **kw)
+
+
+_PADS = {"padded_load_y0": ((2, 0), (0, 0)), "padded_load_y1": ((0, 2), (0, 0)),
+         "padded_load_x0": ((0, 0), (2, 0)), "padded_load_x1": ((0, 0), (0, 2)),
+         "padded_load_all": ((1, 1), (1, 1))}
+
+CASES: dict[str, Callable[[VTAConfig], Case]] = {
+    "save_load": save_load,
+    **{n: _named(padded_load, name=n, y_pad=yp, x_pad=xp) for n, (yp, xp) in _PADS.items()},
+    "padded_load_min": _named(padded_load, name="padded_load_min", y_pad=(1, 1), x_pad=(1, 1), pad_min=True),
+    "gemm_1thread": _named(gemm, name="gemm_1thread", threads=1),
+    "gemm_2threads": _named(gemm, name="gemm_2threads", threads=2),
+    "alu_shl_imm": _named(alu, name="alu_shl_imm", op=AluOp.SHR, imm=-3, ref=lambda a, s: wrap32(a << 3)),
+    "alu_max_imm": _named(alu, name="alu_max_imm", op=AluOp.MAX, imm=3, ref=np.maximum),
+    "alu_max_vec": _named(alu, name="alu_max_vec", op=AluOp.MAX, vector=True, ref=np.maximum),
+    "alu_min_imm": _named(alu, name="alu_min_imm", op=AluOp.MIN, imm=3, ref=np.minimum),
+    "alu_min_vec": _named(alu, name="alu_min_vec", op=AluOp.MIN, vector=True, ref=np.minimum),
+    "alu_add_imm": _named(alu, name="alu_add_imm", op=AluOp.ADD, imm=3, ref=lambda a, s: wrap32(a + s)),
+    "alu_add_vec": _named(alu, name="alu_add_vec", op=AluOp.ADD, vector=True, ref=lambda a, s: wrap32(a + s)),
+    "alu_mul_imm": _named(alu, name="alu_mul_imm", op=AluOp.MUL, imm=3, ref=lambda a, s: wrap32(a * s)),
+    "alu_mul_vec": _named(alu, name="alu_mul_vec", op=AluOp.MUL, vector=True, ref=lambda a, s: wrap32(a * s)),
+    "alu_shr_imm": _named(alu, name="alu_shr_imm", op=AluOp.SHR, imm=2, ref=lambda a, s: a >> 2),
+    "alu_shr_vec_neg": _named(alu, name="alu_shr_vec_neg", op=AluOp.SHR, vector=True, lo=-40, hi=41, seed=9,
+                              ref=_shr_ref),
+    "alu_mul_clp_mov": alu_mul_clp_mov,
+    "relu": relu,
+    "shift_and_scale": shift_and_scale,
+    "acc8_load": acc8_load,
+    "gemm_signed_weights": gemm_signed_weights,
+    "gemm_back_to_back_same_acc": gemm_back_to_back_same_acc,
+    "gemm_long": gemm_long,
+    "alu_vec_long": alu_vec_long,
+}
+
+
+def case_names(cfg: VTAConfig) -> list[str]:
+    """Names of the cases applicable to ``cfg``. Every case adapts its shapes to the scratchpad depths (the
+    smallest regression config, 2x8x8 with 64-entry inp/wgt/acc scratchpads, fits all of them), so none is
+    skipped for the three regression configs; a case is left out only if building it fails for lack of room."""
+    names = []
+    for name, builder in CASES.items():
+        try:
+            builder(cfg)
+        except CaseDoesNotFit:
+            continue
+        names.append(name)
+    return names
+
+
+def build_case(name: str, cfg: VTAConfig) -> Case:
+    if name not in CASES:
+        raise KeyError(f"unknown VTA case {name!r}; known: {', '.join(CASES)}")
+    return CASES[name](cfg)
