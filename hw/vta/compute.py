@@ -123,8 +123,12 @@ class Compute(wiring.Component):
         done = Signal()
         opcode = word[:3]
         m.d.comb += [start.eq(gate.ok & ~executing & ~halted & ~self.error), self.insn.ready.eq(start)]
+        # UOP loads never pad (docs/vta-isa-extensions.md): their pad fields are ignored.
+        uop_cmd = Signal(mem_layout(cfg))
+        m.d.comb += [uop_cmd.eq(head), uop_cmd.y_pad_0.eq(0), uop_cmd.y_pad_1.eq(0),
+                     uop_cmd.x_pad_0.eq(0), uop_cmd.x_pad_1.eq(0)]
         for mem_id, unit in loads.items():
-            m.d.comb += [unit.cmd.payload.eq(head),
+            m.d.comb += [unit.cmd.payload.eq(uop_cmd if mem_id == MemId.UOP else head),
                          unit.cmd.valid.eq(start & (opcode == Opcode.LOAD) & (head.memory_type == mem_id)
                                            & (head.x_size != 0))]
         m.d.comb += [

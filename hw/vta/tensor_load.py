@@ -1,6 +1,6 @@
 """TensorLoad: executes a LOAD into one scratchpad (2D strided read with zero / minimum-value padding)."""
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -82,7 +82,8 @@ class TensorLoad(wiring.Component):
         with m.If(reader.cmd.ready):
             m.d.sync += start_reader.eq(0)
 
-        pad_lane = Const(1 << (self.dst_lane_bits - 1), self.dst_lane_bits)
+        # The minimum of the DRAM element type, sign-extended: -128 for LOAD ACC_8BIT, as the golden model.
+        pad_lane = Const(-(1 << (self.src_lane_bits - 1)), signed(self.dst_lane_bits)).as_unsigned()
         pad_value = Mux(insn.pad_min, Cat(*[pad_lane] * self.lanes), 0)
         S, D = self.src_lane_bits, self.dst_lane_bits
         src = reader.elems.payload

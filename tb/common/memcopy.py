@@ -48,7 +48,7 @@ class MemCopy(wiring.Component):
     ----------
     mem : Out(MemBusSignature(data_width))
         Memory master.
-    host : Out(RegBusSignature())
+    host : In(RegBusSignature())
         Registers.
     busy : Out(1)
         A copy is running.
@@ -66,7 +66,7 @@ class MemCopy(wiring.Component):
         self.fifo_depth = fifo_depth
         super().__init__({
             "mem": Out(MemBusSignature(data_width)),
-            "host": Out(RegBusSignature()),   # the signature is written from the device side
+            "host": In(RegBusSignature()),
             "busy": Out(1),
             "done": Out(1),
         })

@@ -1,0 +1,72 @@
+"""Host side of the VTA testbenches: build the RTL of a config (cached) and run cocotb modules on it.
+
+Used by the CLI (``accelgen sim vta``), by ``make sim TARGET=vta`` and by the pytest entry points.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from sim.runner import run_cocotb
+from sim.simtop import SimTop
+from sim.verilator import build
+from sim.verilog import generate
+from sw.vta.config import VTAConfig
+
+__all__ = ["DRAM_BYTES_LOG2", "dram_capacity", "vta_verilog", "vta_build", "run_regression", "run_job_rtl",
+           "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_RANDOM", "ENV_LATENCY", "ENV_SEED"]
+
+#: Bytes of simulated DRAM (64 MiB): enough for any single layer job; a larger job is refused up front.
+DRAM_BYTES_LOG2 = 26
+ENV_CONFIG = "VTA_CONFIG"
+ENV_JOB = "VTA_JOB"
+ENV_OUT = "VTA_OUT"
+ENV_RANDOM = "VTA_RANDOM"
+ENV_LATENCY = "VTA_LATENCY"
+ENV_SEED = "VTA_SEED"
+
+
+def dram_capacity(cfg: VTAConfig) -> int:
+    return 1 << DRAM_BYTES_LOG2
+
+
+def _depth_log2(cfg):
+    return DRAM_BYTES_LOG2 - (cfg.bus_bytes.bit_length() - 1)
+
+
+def vta_verilog(cfg: VTAConfig, *, out_root="build/verilog"):
+    """Verilog of ``SimTop(VTA(cfg))``, cached by config and generator source."""
+    from hw.vta.core import VTA
+    key = {"engine": "vta", "config": cfg.to_dict(), "dram_depth_log2": _depth_log2(cfg)}
+    return generate("vta", lambda: SimTop(VTA(cfg), dram_depth_log2=_depth_log2(cfg)), key, out_root)
+
+
+def vta_build(cfg: VTAConfig, *, waves=False):
+    """Verilator build for ``cfg`` (one per configuration, reused by every test)."""
+    return build(vta_verilog(cfg), waves=waves)
+
+
+def run_regression(cfg: VTAConfig, test_dir, *, testcase=None, waves=False, n_random=200, seed=None,
+                   latency=None):
+    """Run :mod:`tb.vta.test_vta` for ``cfg``; returns :class:`sim.runner.RunResult`."""
+    env = {ENV_CONFIG: json.dumps(cfg.to_dict()), ENV_RANDOM: str(n_random)}
+    if latency is not None:
+        env[ENV_LATENCY] = str(latency)
+    if seed is not None:
+        env[ENV_SEED] = str(seed)
+    return run_cocotb(vta_build(cfg, waves=waves), "tb.vta.test_vta", testcase=testcase, test_dir=test_dir,
+                      env=env, waves=waves)
+
+
+def run_job_rtl(job_dir, out_dir, *, cfg: VTAConfig, waves=False, latency=None):
+    """Run one job folder on the RTL; the cocotb module writes ``out_dir/result.json`` and ``dram.bin``."""
+    out_dir = Path(out_dir).resolve()
+    env = {ENV_JOB: str(Path(job_dir).resolve()), ENV_OUT: str(out_dir)}
+    if latency is not None:
+        env[ENV_LATENCY] = str(latency)
+    return run_cocotb(vta_build(cfg, waves=waves), "tb.vta.run_job", test_dir=out_dir / "sim", env=env,
+                      waves=waves)
+
+
+def env_config() -> VTAConfig:
+    return VTAConfig.from_dict(json.loads(os.environ[ENV_CONFIG]))

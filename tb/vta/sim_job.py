@@ -1,0 +1,110 @@
+"""Run one VTA job on the RTL from inside a cocotb test.
+
+The whole run happens in the simulator: the DRAM image is bulk-loaded, the host registers are written,
+and Python sleeps until ``finish``/``error`` rises or the cycle limit passes. On a timeout the status
+registers are read back and turned into a sentence that says which module waits on which queue.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hw.vta.fetch import FetchError
+from hw.vta.vcr import REGS
+from sim.cocotb_util import Dram, RegBus, reset, start_clock, wait_until
+
+__all__ = ["RtlResult", "run_on_dut", "DEFAULT_LATENCY", "COUNTERS"]
+
+#: DRAM read latency in cycles used unless a caller asks for another.
+DEFAULT_LATENCY = 32
+COUNTERS = ("load_busy", "gemm_busy", "alu_busy", "store_busy", "compute_load_busy", "acc_writes",
+            "gemm_uops", "alu_uops")
+_ERRORS = {FetchError.OPCODE: "unknown opcode", FetchError.MEMORY_TYPE: "memory type not allowed",
+           FetchError.ALU_OPCODE: "unknown ALU opcode", FetchError.INDEX: "index beyond a scratchpad"}
+
+
+@dataclass
+class RtlResult:
+    status: str
+    cycles: int
+    counters: dict
+    message: str
+    dram: np.ndarray = field(repr=False)
+
+
+def _describe_wait(regs_values):
+    """Turn the status registers into 'compute waits on pop_prev (queue load->compute is empty) ...'."""
+    parts = []
+    waits = {
+        "load": {2: "pop_next (queue compute->load is empty)", 4: "push_next (queue load->compute is full)"},
+        "compute": {1: "pop_prev (queue load->compute is empty)", 2: "pop_next (queue store->compute is empty)",
+                    3: "push_prev (queue compute->load is full)", 4: "push_next (queue compute->store is full)"},
+        "store": {1: "pop_prev (queue compute->store is empty)", 3: "push_prev (queue store->compute is full)"},
+    }
+    for module, bits in waits.items():
+        st = regs_values[f"{module}_status"]
+        index = st >> 8
+        for bit, what in bits.items():
+            if st >> bit & 1:
+                parts.append(f"{module} waits on {what} at instruction {index}")
+        if st & 1:
+            parts.append(f"{module} is executing instruction {index}")
+    fetch = regs_values["fetch_status"]
+    for bit, q in enumerate(("load", "compute", "store")):
+        if fetch >> bit & 1:
+            parts.append(f"fetch waits for room in the {q} instruction queue")
+    tokens = regs_values["tokens"]
+    counts = ", ".join(f"{q}={tokens >> (8 * i) & 0xFF}" for i, q in enumerate(("load->compute", "compute->load",
+                                                                               "compute->store", "store->compute")))
+    if not parts:
+        parts.append("no module is waiting on a token and none is executing (no FINISH reached?)")
+    return "; ".join(parts) + f" [tokens {counts}]"
+
+
+async def run_on_dut(dut, cfg, image, insn_addr, insn_count, *, cycle_limit, latency=DEFAULT_LATENCY):
+    """Run a program on the ``SimTop(VTA(cfg))`` ``dut`` and return an :class:`RtlResult`.
+
+    Parameters
+    ----------
+    image : np.ndarray of uint8
+        The whole DRAM image of the job (its length is the job's DRAM size).
+    insn_addr, insn_count : int
+        Where the instruction stream starts (bytes) and how many instructions it has.
+    cycle_limit : int
+        Cycles after launch before the run counts as hung.
+    latency : int
+        DRAM read latency in cycles.
+    """
+    clk = start_clock(dut)
+    dram = Dram(dut, cfg.BUS_WIDTH)
+    dram.set_latency(latency)
+    await reset(dut)
+    await dram.load(image)
+    regs = RegBus(dut)
+    for name in ("uop_base", "inp_base", "wgt_base", "acc_base", "out_base"):
+        await regs.write(REGS[name], 0)
+    await regs.write(REGS["insn_base"], insn_addr)
+    await regs.write(REGS["insn_count"], insn_count)
+    await regs.write(REGS["control"], 1)
+    fired = await wait_until(dut, [dut.finish, dut.error], cycle_limit, clk)
+
+    values = {name: await regs.read(REGS[name]) for name in
+              ("cycles", "error_code", "error_index", "fetch_status", "load_status", "compute_status",
+               "store_status", "tokens") + COUNTERS}
+    counters = {name: values[name] for name in COUNTERS}
+    counters["dram_read_beats"] = int(dut.dram_rd_beats.value)
+    counters["dram_write_beats"] = int(dut.dram_wr_beats.value)
+    if fired == "finish":
+        status, message = "ok", ""
+    elif fired == "error":
+        code = values["error_code"]
+        status = "error"
+        message = f"instruction {values['error_index']}: {_ERRORS.get(code, f'error code {code}')}"
+    else:
+        status = "timeout"
+        message = f"cycle limit {cycle_limit} reached: " + _describe_wait(values)
+    if int(dut.dram_oob.value):
+        status = "error"
+        message = (message + "; " if message else "") + "the engine accessed DRAM beyond the simulated memory"
+    out = await dram.dump(len(image))
+    return RtlResult(status, values["cycles"], counters, message, out)
