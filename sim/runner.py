@@ -31,8 +31,9 @@ class TestResult:
     name : str
         Test function name.
     passed : bool
+        No failure or error (a skipped test counts as passed).
     message : str
-        Failure message (empty when passed).
+        Failure message (empty when passed; ``"skipped"`` when skipped).
     data : dict
         Everything the test recorded with :func:`sim.cocotb_util.record` (merged; later keys win),
         plus ``sim_time_ns`` and ``wall_s`` from the XML when present.
@@ -44,6 +45,7 @@ class TestResult:
     passed: bool
     message: str = ""
     data: dict = field(default_factory=dict)
+    skipped: bool = False
 
 
 @dataclass
@@ -78,7 +80,8 @@ class RunResult:
 
     def summary(self):
         """One line per test, for assertion messages."""
-        lines = [f"{'PASS' if t.passed else 'FAIL'} {t.name} {t.message}".rstrip() for t in self.tests]
+        lines = [f"{'SKIP' if t.skipped else 'PASS' if t.passed else 'FAIL'} {t.name} {t.message}".rstrip()
+                 for t in self.tests]
         if not self.tests:
             lines.append(f"no test results (see {self.log_path})")
         if self.returncode_error:
@@ -106,8 +109,8 @@ def _parse_xml(path):
                     data[key] = float(case.get(attr))
                 except ValueError:
                     pass
-        tests.append(TestResult(case.get("name", "?"), failure is None and skipped is None,
-                                message, data))
+        tests.append(TestResult(case.get("name", "?"), failure is None, message, data,
+                                skipped is not None))
     return tests
 
 

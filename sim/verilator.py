@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,7 +63,7 @@ class SimBuild:
     top_name: str
     waves: str
     digest: str
-    seconds: float = 0.0
+    seconds: float = field(default=0.0, compare=False)
 
     @property
     def waves_file(self):

@@ -89,7 +89,7 @@ def source_digest(key, extra_files=()):
 def _ports_of(top):
     from amaranth.hdl import Value
     from amaranth.lib import wiring
-    ports = {}
+    ports = {"clk": {"dir": "input", "width": 1}, "rst": {"dir": "input", "width": 1}}
     if isinstance(top, wiring.Component):
         for path, member, value in top.signature.flatten(top):
             name = "__".join(str(p) for p in path)

@@ -53,7 +53,7 @@ def main(argv=None):
     ap.add_argument("--test-dir", default="build/tests/memcopy")
     args = ap.parse_args(argv)
     res = run_memcopy_tests(args.test_dir, waves=args.waves, long_words=args.words)
-    rows = [{"test": t.name, "result": "PASS" if t.passed else "FAIL", **t.data} for t in res.tests]
+    rows = [{"test": t.name, "result": "SKIP" if t.skipped else "PASS" if t.passed else "FAIL", **t.data} for t in res.tests]
     print_table(rows, ["test", "result", ("latency", "latency"), ("words", "words"),
                        ("cycles", "cycles", ",d"), ("cycles/s", "cycles_per_s", ",.0f"),
                        ("wall s", "wall_s", ".2f")])
