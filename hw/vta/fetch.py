@@ -19,6 +19,7 @@ class FetchError:
     MEMORY_TYPE = 2  # LOAD/STORE with a memory type that module cannot serve
     ALU_OPCODE = 3   # ALU opcode 7
     INDEX = 4        # GEMM/ALU index beyond a scratchpad (reported by compute)
+    STORE_PAD = 5    # STORE with a non-zero pad field
 
 
 class Fetch(wiring.Component):
@@ -96,10 +97,12 @@ class Fetch(wiring.Component):
                     with m.Default():
                         m.d.comb += code.eq(FetchError.MEMORY_TYPE)
             with m.Case(Opcode.STORE):
-                with m.If(mem.memory_type == MemId.OUT):
-                    m.d.comb += target.eq(0b100)
-                with m.Else():
+                with m.If(mem.memory_type != MemId.OUT):
                     m.d.comb += code.eq(FetchError.MEMORY_TYPE)
+                with m.Elif((mem.y_pad_0 | mem.y_pad_1 | mem.x_pad_0 | mem.x_pad_1) != 0):
+                    m.d.comb += code.eq(FetchError.STORE_PAD)
+                with m.Else():
+                    m.d.comb += target.eq(0b100)
             with m.Case(Opcode.GEMM, Opcode.FINISH):
                 m.d.comb += target.eq(0b010)
             with m.Case(Opcode.ALU):

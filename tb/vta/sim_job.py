@@ -20,7 +20,8 @@ DEFAULT_LATENCY = 32
 COUNTERS = ("load_busy", "gemm_busy", "alu_busy", "store_busy", "compute_load_busy", "acc_writes",
             "gemm_uops", "alu_uops")
 _ERRORS = {FetchError.OPCODE: "unknown opcode", FetchError.MEMORY_TYPE: "memory type not allowed",
-           FetchError.ALU_OPCODE: "unknown ALU opcode", FetchError.INDEX: "index beyond a scratchpad"}
+           FetchError.ALU_OPCODE: "unknown ALU opcode", FetchError.INDEX: "index beyond a scratchpad",
+           FetchError.STORE_PAD: "STORE with a non-zero pad field"}
 
 
 @dataclass

@@ -139,3 +139,11 @@ async def index_out_of_range_is_error(dut):
     image[2048:2052] = np.frombuffer(Uop(0, 0, 0).encode(CFG).to_bytes(4, "little"), np.uint8)
     r, g = await differential(dut, image, addr, 3, cycle_limit=CFG.acc_depth * 4 + 2_000, what="index range")
     assert r.status == "error" and "instruction 1" in r.message, r.message
+
+
+@cocotb.test()
+async def store_with_pad_is_error(dut):
+    image, addr = _raw_job([MemInsn(opcode=Opcode.STORE, memory_type=MemId.OUT, y_size=1, x_size=1, x_stride=1,
+                                    x_pad_0=1), FinishInsn()])
+    r, g = await differential(dut, image, addr, 2, cycle_limit=2_000, what="store pad")
+    assert r.status == "error" and "instruction 0" in r.message and "pad" in r.message, r.message
