@@ -71,13 +71,10 @@ class TensorAlu(wiring.Component):
         m.d.comb += [
             self.cmd.ready.eq(~self.busy),
             loop.start.eq(self.cmd.valid & self.cmd.ready),
-            loop.uop_bgn.eq(p.uop_bgn), loop.uop_end.eq(p.uop_end),
-            loop.iter_out.eq(p.iter_out), loop.iter_in.eq(p.iter_in),
-            loop.dst_factor_out.eq(p.dst_factor_out), loop.dst_factor_in.eq(p.dst_factor_in),
-            loop.src_factor_out.eq(p.src_factor_out), loop.src_factor_in.eq(p.src_factor_in),
             self.uop_addr.eq(loop.uop_addr), loop.uop_data.eq(self.uop_data),
             self.oob.eq(loop.oob),
         ]
+        m.d.comb += loop.params_from(p)
         with m.If(loop.start):
             m.d.sync += [op.eq(p.alu_opcode), use_imm.eq(p.use_imm), imm.eq(p.imm)]
 

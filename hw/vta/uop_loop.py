@@ -59,6 +59,17 @@ class UopLoop(wiring.Component):
             members[idx] = Out(INDEX_BITS)
         super().__init__(members)
 
+    def params_from(self, insn):
+        """Assignments that feed this loop's parameters from a GEMM or ALU instruction view."""
+        stmts = [self.uop_bgn.eq(insn.uop_bgn), self.uop_end.eq(insn.uop_end),
+                 self.iter_out.eq(insn.iter_out), self.iter_in.eq(insn.iter_in)]
+        for idx in ("dst", "src", "wgt"):
+            for level in ("out", "in"):
+                name = f"{idx}_factor_{level}"
+                if name in dict(insn.shape()):  # ALU instructions have no wgt factors
+                    stmts.append(getattr(self, name).eq(getattr(insn, name)))
+        return stmts
+
     def elaborate(self, platform):
         m = Module()
         cfg = self.cfg

@@ -222,6 +222,10 @@ def decode_insn(cfg: VTAConfig, word: int, index: int | None = None):
         if insn.memory_type not in allowed:
             raise InsnError(f"{where}: {Opcode.NAMES[opcode]} memory_type {insn.memory_type} is not one of "
                             + ", ".join(f"{MemId.NAMES[m]} {m}" for m in allowed))
+        pads = {k: getattr(insn, k) for k in ("y_pad_0", "y_pad_1", "x_pad_0", "x_pad_1")}
+        if opcode == Opcode.STORE and any(pads.values()):
+            raise InsnError(f"{where}: STORE with a non-zero pad field ("
+                            + ", ".join(f"{k}={v}" for k, v in pads.items() if v) + "); STORE pads must be 0")
         return insn
     if opcode in (Opcode.GEMM, Opcode.ALU):
         cls = GemmInsn if opcode == Opcode.GEMM else AluInsn
