@@ -68,13 +68,7 @@ class TensorAlu(wiring.Component):
         op = Signal(3)
         use_imm = Signal()
         imm = Signal(signed(W))
-        m.d.comb += [
-            self.cmd.ready.eq(~self.busy),
-            loop.start.eq(self.cmd.valid & self.cmd.ready),
-            self.uop_addr.eq(loop.uop_addr), loop.uop_data.eq(self.uop_data),
-            self.oob.eq(loop.oob),
-        ]
-        m.d.comb += loop.params_from(p)
+        loop.attach(m, self)
         with m.If(loop.start):
             m.d.sync += [op.eq(p.alu_opcode), use_imm.eq(p.use_imm), imm.eq(p.imm)]
 

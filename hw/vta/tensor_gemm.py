@@ -52,13 +52,7 @@ class TensorGemm(wiring.Component):
         m.submodules.loop = loop = self.loop
         reset = Signal()
         p = self.cmd.payload
-        m.d.comb += [
-            self.cmd.ready.eq(~self.busy),
-            loop.start.eq(self.cmd.valid & self.cmd.ready),
-            self.uop_addr.eq(loop.uop_addr), loop.uop_data.eq(self.uop_data),
-            self.oob.eq(loop.oob),
-        ]
-        m.d.comb += loop.params_from(p)
+        loop.attach(m, self)
         with m.If(loop.start):
             m.d.sync += reset.eq(p.reset)
 

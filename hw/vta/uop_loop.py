@@ -59,6 +59,16 @@ class UopLoop(wiring.Component):
             members[idx] = Out(INDEX_BITS)
         super().__init__(members)
 
+    def attach(self, m, owner):
+        """Drive this loop from ``owner``'s GEMM/ALU ``cmd`` stream; route owner's uop port and ``oob``."""
+        m.d.comb += [
+            owner.cmd.ready.eq(~owner.busy),
+            self.start.eq(owner.cmd.valid & owner.cmd.ready),
+            owner.uop_addr.eq(self.uop_addr), self.uop_data.eq(owner.uop_data),
+            owner.oob.eq(self.oob),
+        ]
+        m.d.comb += self.params_from(owner.cmd.payload)
+
     def params_from(self, insn):
         """Assignments that feed this loop's parameters from a GEMM or ALU instruction view."""
         stmts = [self.uop_bgn.eq(insn.uop_bgn), self.uop_end.eq(insn.uop_end),
