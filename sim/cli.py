@@ -20,9 +20,14 @@ ENGINES = ("vta",)
 DEFAULT_CONFIG = {"vta": "configs/vta/default.json"}
 
 
-def _load_config(engine, path):
+def _load_config(args):
+    """The engine config named by ``args.config``, or None after printing why it is bad."""
     from sw.vta.config import VTAConfig
-    return VTAConfig.load(path)
+    try:
+        return VTAConfig.load(args.config)
+    except (ValueError, OSError) as e:
+        print(f"accelgen {args.cmd}: bad config {args.config}: {e}", file=sys.stderr)
+        return None
 
 
 # --- accelgen sim --------------------------------------------------------------------------------------
@@ -81,10 +86,8 @@ def cmd_regress(args):
     from sim.runner import print_table
     from tb.vta.harness import run_regression
 
-    try:
-        cfg = _load_config(args.engine, args.config)
-    except (ValueError, OSError) as e:
-        print(f"accelgen regress: bad config {args.config}: {e}", file=sys.stderr)
+    cfg = _load_config(args)
+    if cfg is None:
         return 2
     test_dir = Path("build/tests") / f"{args.engine}-{cfg.name}"
     print(f"{args.engine} {cfg.name} ({args.config}): building and running the regression in {test_dir}",
@@ -119,10 +122,8 @@ def cmd_verilog(args):
     from hw.vta.core import VTA
     from sim.verilog import write_verilog
 
-    try:
-        cfg = _load_config(args.engine, args.config)
-    except (ValueError, OSError) as e:
-        print(f"accelgen verilog: bad config {args.config}: {e}", file=sys.stderr)
+    cfg = _load_config(args)
+    if cfg is None:
         return 2
     out = Path(args.out) if args.out else Path("build/verilog") / f"{args.engine}-{cfg.name}"
     path = write_verilog(VTA(cfg), out / f"{args.engine}.v", name=args.engine)

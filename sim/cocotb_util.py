@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
 from cocotb.utils import get_sim_time

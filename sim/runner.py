@@ -8,8 +8,6 @@ some situations; here failures are always reported through the returned :class:`
 """
 
 import json
-import os
-import shutil
 import sys
 import time
 import xml.etree.ElementTree as ET

@@ -21,8 +21,15 @@ BURST_LEN_BITS = 8
 DRAM_ADDR_BITS = 32
 
 
+def log2(n: int) -> int:
+    """log2 of a power of two (widths and element sizes are all powers of two)."""
+    if n <= 0 or n & (n - 1):
+        raise ValueError(f"{n!r} is not a power of two")
+    return n.bit_length() - 1
+
+
 def word_addr_bits(data_width: int) -> int:
-    return DRAM_ADDR_BITS - (data_width // 8).bit_length() + 1
+    return DRAM_ADDR_BITS - log2(data_width // 8)
 
 
 class MemBusSignature(wiring.Signature):

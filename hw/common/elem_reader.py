@@ -7,18 +7,13 @@ several bursts are in flight; the beats of one row are requested exactly, so an 
 the bus may start anywhere in a word.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .bus import BURST_LEN_BITS, DRAM_ADDR_BITS, MemBusSignature
+from .bus import BURST_LEN_BITS, DRAM_ADDR_BITS, MemBusSignature, log2
 
 __all__ = ["ElemReader", "ReadCmdLayout"]
-
-
-def _log2(n):
-    assert n > 0 and n & (n - 1) == 0, n
-    return n.bit_length() - 1
 
 
 def ReadCmdLayout(count_bits=16):
@@ -77,7 +72,7 @@ class ElemReader(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         E, B = self.elem_bits, self.data_width
-        le, lb = _log2(E // 8), _log2(B // 8)
+        le, lb = log2(E // 8), log2(B // 8)
         cb = self.count_bits
 
         cmd = Signal(ReadCmdLayout(cb))

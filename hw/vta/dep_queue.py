@@ -1,6 +1,6 @@
 """DepQueue: a dependency-token queue between two VTA modules (a saturating-free token counter)."""
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 

@@ -1,6 +1,6 @@
 """TensorAlu: element-wise accumulator operations, one micro-op iteration per cycle for every operand kind."""
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 

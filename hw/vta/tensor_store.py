@@ -1,17 +1,13 @@
 """TensorStore: executes a STORE (accumulator lanes truncated to OUT width, written to DRAM)."""
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.common.bus import DRAM_ADDR_BITS, MemBusSignature
+from hw.common.bus import DRAM_ADDR_BITS, MemBusSignature, log2
 from .layouts import mem_layout
 
 __all__ = ["TensorStore"]
-
-
-def _log2(n):
-    return n.bit_length() - 1
 
 
 class TensorStore(wiring.Component):
@@ -47,7 +43,7 @@ class TensorStore(wiring.Component):
         m = Module()
         cfg = self.cfg
         O, B = cfg.out_elem_bits, cfg.BUS_WIDTH
-        lo_, lb = _log2(O // 8), _log2(B // 8)
+        lo_, lb = log2(O // 8), log2(B // 8)
         lanes = cfg.batch * cfg.block_out
 
         insn = Signal(mem_layout(cfg))

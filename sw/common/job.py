@@ -95,6 +95,17 @@ def _int_field(d, key, where, *, minimum=None):
     return v
 
 
+def _read_json(path):
+    """A JSON object from ``path``; JobError naming the file otherwise."""
+    try:
+        value = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise JobError(f"{path}: not valid JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise JobError(f"{path}: must hold a JSON object, not {type(value).__name__}")
+    return value
+
+
 def load_job(path) -> Job:
     """Read and check a job folder.
 
@@ -116,10 +127,7 @@ def load_job(path) -> Job:
     jf = path / JOB_FILE
     if not jf.is_file():
         raise JobError(f"{jf}: job file not found")
-    try:
-        raw = json.loads(jf.read_text())
-    except json.JSONDecodeError as e:
-        raise JobError(f"{jf}: not valid JSON: {e}") from None
+    raw = _read_json(jf)
     _check_keys(raw, _TOP_KEYS, ("engine", "dram", "insn"), str(jf))
 
     engine = raw["engine"]
@@ -139,12 +147,7 @@ def load_job(path) -> Job:
         cpath = path / cf
         if not cpath.is_file():
             raise JobError(f"{jf}: config_file {cf!r} not found (looked for {cpath})")
-        try:
-            config = json.loads(cpath.read_text())
-        except json.JSONDecodeError as e:
-            raise JobError(f"{cpath}: not valid JSON: {e}") from None
-        if not isinstance(config, dict):
-            raise JobError(f"{cpath}: config must be a JSON object, not {type(config).__name__}")
+        config = _read_json(cpath)
 
     where = f"{jf}: dram"
     _check_keys(raw["dram"], _DRAM_KEYS, ("file", "size"), where)

@@ -345,7 +345,6 @@ def run(cfg: VTAConfig, dram: np.ndarray, insn_addr: int, insn_count: int, *, tr
     tokens = {q: 0 for q in QUEUE_NAMES}
     pc = 0
     executed = 0
-    execute = {"load": None, "compute": None, "store": None}
 
     def result(status, message):
         m.counters["insn_executed"] = executed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .config import (VTAConfig, Opcode, MemId, AluOp, LOOP_ITER_BITS, ALU_IMM_BITS, INSN_BITS, UOP_BITS)
+from .config import (VTAConfig, Opcode, MemId, AluOp, LOOP_ITER_BITS, ALU_IMM_BITS, INSN_BITS)
 
 __all__ = ["Field", "mem_fields", "gemm_fields", "alu_fields", "uop_fields",
            "MemInsn", "GemmInsn", "AluInsn", "FinishInsn", "Uop", "decode_insn", "encode_program",

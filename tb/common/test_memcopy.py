@@ -14,7 +14,6 @@ import time
 import numpy as np
 
 import cocotb
-from cocotb.triggers import RisingEdge
 
 from sim.cocotb_util import Dram, RegBus, record, reset, start_clock, wait_until
 from tb.common.memcopy import REG_COUNT, REG_CTRL, REG_CYCLES, REG_DST, REG_SRC

@@ -129,7 +129,6 @@ async def unknown_opcode_reports_index(dut):
 @cocotb.test()
 async def index_out_of_range_is_error(dut):
     """An ALU loop that walks past the accumulator: error, not a silent wrap."""
-    uops = np.zeros(4096, np.uint8)
     image, addr = _raw_job([
         MemInsn(opcode=Opcode.LOAD, memory_type=MemId.UOP, sram_base=0, dram_base=512, y_size=1, x_size=1,
                 x_stride=1),
