@@ -1,6 +1,9 @@
 # accelgen: every target creates .venv and installs the project (and its tools) on first use.
-#   make sim TARGET=vta [CONFIG=configs/vta/<name>.json] [WAVES=1] [RANDOM=200]
-#   make verilog TARGET=vta [CONFIG=...]      make test      make bench TARGET=vta      make clean
+#   make sim TARGET=<engine> [CONFIG=configs/<engine>/<name>.json] [WAVES=1] [RANDOM=n]
+#   make verilog TARGET=<engine> [CONFIG=...]      make test      make bench TARGET=<bench>      make clean
+#   make synth TARGET=<engine> [CONFIG=...] FAMILY=ecp5|ice40|gowin|xilinx
+#   make pnr TARGET=<engine> [CONFIG=...] FAMILY=ecp5|ice40|gowin DEVICE=<device>
+# Engines: vta systolic rbe xpulpnn cap (see README.md).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,11 +11,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TARGET ?= vta
 CONFIG ?= configs/$(TARGET)/default.json
-RANDOM ?= 200
+RANDOM ?=
+FAMILY ?= ecp5
+DEVICE ?=
 WAVES  ?= 0
 WAVES_FLAG := $(if $(filter 1 yes true,$(WAVES)),--waves,)
 
-.PHONY: all venv sim verilog test bench clean
+.PHONY: all venv sim verilog synth pnr test bench clean
 all: test
 
 $(STAMP): pyproject.toml
@@ -24,10 +29,16 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 sim: $(STAMP)
-	$(BIN)/accelgen regress $(TARGET) --config $(CONFIG) --random $(RANDOM) $(WAVES_FLAG)
+	$(BIN)/accelgen regress $(TARGET) --config $(CONFIG) $(if $(RANDOM),--random $(RANDOM),) $(WAVES_FLAG)
 
 verilog: $(STAMP)
 	$(BIN)/accelgen verilog $(TARGET) --config $(CONFIG)
+
+synth: $(STAMP)
+	$(BIN)/accelgen synth $(TARGET) --config $(CONFIG) --family $(FAMILY)
+
+pnr: $(STAMP)
+	$(BIN)/accelgen pnr $(TARGET) --config $(CONFIG) --family $(FAMILY) $(if $(DEVICE),--device $(DEVICE),)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -ra

@@ -17,7 +17,7 @@ from pathlib import Path
 from sim.cocotb_util import ENV_DRAM_IN, ENV_DRAM_OUT, ENV_RECORDS
 from sim.verilator import TIMESCALE, _ensure_path, _runner_class
 
-__all__ = ["TestResult", "RunResult", "run_cocotb", "print_table", "format_table"]
+__all__ = ["TestResult", "RunResult", "run_cocotb", "print_table", "format_table", "summarize"]
 
 
 @dataclass
@@ -272,3 +272,23 @@ def _isnum(s):
 def print_table(rows, columns, file=None):
     """Print :func:`format_table` of ``rows`` (to stdout by default)."""
     print(format_table(rows, columns), file=file or sys.stdout)
+
+
+def summarize(res: RunResult, test_dir, config: dict, wall_s: float, *, waves=False, file=None) -> int:
+    """Footer of every ``accelgen regress``: write ``test_dir/summary.json``, print where results are, return
+    the exit status (0 when every test passed, 1 otherwise, including "no test ran")."""
+    file = file or sys.stdout
+    test_dir = Path(test_dir)
+    n_pass = sum(t.passed for t in res.tests)
+    n_fail = len(res.tests) - n_pass
+    summary = {"config": config, "wall_s": round(wall_s, 1),
+               "tests": [{"name": t.name, "passed": t.passed, **t.data} for t in res.tests]}
+    (test_dir / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    print(f"results: {res.results_xml} (JUnit XML), {test_dir / 'summary.json'}; log {res.log_path}", file=file)
+    if waves:
+        print(f"waveforms: {sorted(test_dir.glob('dump.*'))}", file=file)
+    if res.returncode_error or not res.tests:
+        print(f"simulation error: {res.returncode_error or 'no test ran'}", file=sys.stderr)
+        n_fail = max(n_fail, 1)
+    print(f"{n_pass} passed, {n_fail} failed", file=file)
+    return 0 if n_fail == 0 else 1

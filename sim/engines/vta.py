@@ -1,0 +1,121 @@
+"""``accelgen sim|regress|verilog vta``: the VTA engine's command-line plugin (see :mod:`sim.engines`)."""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_CONFIG = "configs/vta/default.json"
+
+
+def load_config(path):
+    from sw.vta.config import VTAConfig
+    return VTAConfig.load(path)
+
+
+def top(cfg):
+    from hw.vta.core import VTA
+    return VTA(cfg)
+
+
+def manifest(cfg):
+    return {"bus_width": cfg.BUS_WIDTH,
+            "host_registers": "docs/vta.md (VCR map, byte offsets 0x00-0x5C)",
+            "scratchpads": {"uop": [cfg.uop_depth, 32], "inp": [cfg.inp_depth, cfg.inp_elem_bits],
+                            "wgt": [cfg.wgt_depth, cfg.wgt_elem_bits], "acc": [cfg.acc_depth, cfg.acc_elem_bits]},
+            "macs_per_cycle": cfg.macs_per_cycle}
+
+
+def _add_latency(p):
+    p.add_argument("--latency", type=int, help="DRAM read latency in cycles, 1..65535 (default 32)")
+
+
+def _check_latency(args):
+    if args.latency is not None and not 1 <= args.latency < 65536:
+        print(f"accelgen: --latency must be 1..65535, not {args.latency}", file=sys.stderr)
+        return False
+    return True
+
+
+def add_sim_args(p):
+    p.add_argument("--job", required=True, help="job folder (job.json + dram.bin)")
+    p.add_argument("--backend", choices=("rtl", "golden"), default="rtl")
+    p.add_argument("--out", help="output folder (default: JOB/out-BACKEND)")
+    p.add_argument("--waves", action="store_true", help="record a waveform (FST, else VCD)")
+    _add_latency(p)
+
+
+def sim(args):
+    from sw.common.job import JobError, load_job, read_result, write_result
+    from sw.vta import golden
+    from sw.vta.job import config_of, validate
+    from tb.vta.harness import dram_capacity, run_job_rtl
+
+    if not _check_latency(args):
+        return 2
+    job_dir = Path(args.job)
+    out = Path(args.out) if args.out else job_dir / f"out-{args.backend}"
+    try:
+        job = load_job(job_dir)
+        if job.engine != "vta":
+            raise JobError(f"{job_dir}/job.json: engine is {job.engine!r}, but this is 'accelgen sim vta'")
+        cfg = config_of(job)
+        validate(cfg, job)
+        if job.dram.size > dram_capacity(cfg):
+            raise JobError(f"{job_dir}/job.json: dram.size {job.dram.size} exceeds the simulated DRAM "
+                           f"({dram_capacity(cfg)} bytes)")
+    except (JobError, ValueError) as e:
+        print(f"accelgen sim: bad job: {e}", file=sys.stderr)
+        out.mkdir(parents=True, exist_ok=True)
+        write_result(out, "error", 0, {}, f"bad job: {e}", None)
+        return 2
+
+    t0 = time.monotonic()
+    if args.backend == "golden":
+        r = golden.run_job(job)
+        write_result(out, r.status, 0, r.counters, r.message, r.dram)
+        result = read_result(out)
+    else:
+        run = run_job_rtl(job_dir, out, cfg=cfg, waves=args.waves, latency=args.latency)
+        if not (out / "result.json").exists():
+            msg = run.returncode_error or "the simulation produced no result"
+            write_result(out, "error", 0, {}, f"simulation failed: {msg} (log: {run.log_path})", None)
+        result = read_result(out)
+    wall = time.monotonic() - t0
+    cyc = result["cycles"]
+    print(f"{args.backend}: status {result['status']}, cycles {cyc:,}"
+          + (f", {cyc / wall:,.0f} cycles/s" if cyc else "") + f", {wall:.1f} s")
+    if result["message"]:
+        print(f"  {result['message']}")
+    for k, v in result["counters"].items():
+        print(f"  {k:>20} {v:,}")
+    print(f"results: {out / 'result.json'}, {out / 'dram.bin'}")
+    if args.waves and args.backend == "rtl":
+        waves = sorted((out / "sim").glob("dump.*"))
+        if waves:
+            print(f"waveform: {waves[0]}")
+    return 0 if result["status"] == "ok" else 1
+
+
+def add_regress_args(p):
+    _add_latency(p)
+
+
+def regress(args, cfg):
+    from sim.runner import print_table, summarize
+    from tb.vta.harness import run_regression
+
+    if not _check_latency(args):
+        return 2
+    test_dir = Path("build/tests") / f"vta-{cfg.name}"
+    print(f"vta {cfg.name} ({args.config}): building and running the regression in {test_dir}", flush=True)
+    t0 = time.monotonic()
+    res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves,
+                         n_random=200 if args.random is None else args.random, seed=args.seed,
+                         latency=args.latency)
+    rows = [{"test": t.name, "result": "PASS" if t.passed else "FAIL", "cycles": t.data.get("cycles", ""),
+             "gemm uops": t.data.get("gemm_uops", ""), "alu uops": t.data.get("alu_uops", ""),
+             "note": (t.message.splitlines()[0][:100] if t.message else "")} for t in res.tests]
+    print_table(rows, ["test", "result", ("cycles", "cycles", ",d"), ("gemm uops", "gemm uops", ",d"),
+                       ("alu uops", "alu uops", ",d"), "note"])
+    return summarize(res, test_dir, cfg.to_dict(), time.monotonic() - t0, waves=args.waves)
