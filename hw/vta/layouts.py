@@ -10,7 +10,7 @@ from amaranth.lib import data
 from sw.vta.config import INSN_BITS, UOP_BITS, VTAConfig
 from sw.vta import isa
 
-__all__ = ["mem_layout", "gemm_layout", "alu_layout", "uop_layout", "QueuedInsn"]
+__all__ = ["mem_layout", "store_layout", "gemm_layout", "alu_layout", "uop_layout", "QueuedInsn"]
 
 
 def _layout(size, fields):
@@ -20,6 +20,10 @@ def _layout(size, fields):
 
 def mem_layout(cfg: VTAConfig):
     return _layout(INSN_BITS, isa.mem_fields(cfg))
+
+
+def store_layout(cfg: VTAConfig):
+    return _layout(INSN_BITS, isa.store_fields(cfg))
 
 
 def gemm_layout(cfg: VTAConfig):

@@ -5,7 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.common.bus import DRAM_ADDR_BITS, MemBusSignature
-from .layouts import QueuedInsn, mem_layout
+from .layouts import QueuedInsn, store_layout
 from .tensor_store import TensorStore
 from .token_gate import StatusLayout, TokenGate
 
@@ -43,9 +43,9 @@ class Store(wiring.Component):
         wiring.connect(m, unit.wr, wiring.flipped(self.wr))
         m.d.comb += [unit.base.eq(self.out_base), self.acc_addr.eq(unit.acc_addr), unit.acc_data.eq(self.acc_data)]
 
-        head = mem_layout(cfg)(self.insn.payload.insn)
+        head = store_layout(cfg)(self.insn.payload.insn)
         gate = TokenGate(m, head, {"prev": (self.prev_ready, self.prev_room)}, self.insn.valid)
-        cur = Signal(mem_layout(cfg))
+        cur = Signal(store_layout(cfg))
         index = Signal(24)
         executing = Signal()
         start = Signal()

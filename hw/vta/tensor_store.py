@@ -1,11 +1,11 @@
 """TensorStore: executes a STORE (accumulator lanes truncated to OUT width, written to DRAM)."""
 
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.common.bus import DRAM_ADDR_BITS, MemBusSignature, log2
-from .layouts import mem_layout
+from .layouts import store_layout
 
 __all__ = ["TensorStore"]
 
@@ -14,7 +14,8 @@ class TensorStore(wiring.Component):
     """Runs one STORE instruction at a time.
 
     Accumulator entry ``sram_base + y*x_size + x`` becomes DRAM element ``dram_base + y*x_stride + x``,
-    each lane truncated to its low OUT bits (spec section 3). One accumulator read per cycle; elements
+    each lane truncated to its low OUT bits (spec section 3), or, with the accelgen ``rq_en`` extension,
+    shifted right by ``rq_shift`` and saturated to [0 or -128, 127] (``rq_relu``) in the same cycle. One accumulator read per cycle; elements
     narrower than the bus are packed into strobed words, wider ones are written as consecutive words.
 
     Attributes
@@ -31,13 +32,30 @@ class TensorStore(wiring.Component):
         self.cfg = cfg
         bus = MemBusSignature(cfg.BUS_WIDTH)
         super().__init__({
-            "cmd": In(stream.Signature(mem_layout(cfg))),
+            "cmd": In(stream.Signature(store_layout(cfg))),
             "base": In(DRAM_ADDR_BITS),
             "acc_addr": Out(cfg.log_acc_depth),
             "acc_data": In(cfg.acc_elem_bits),
             "wr": Out(bus.members["wr"].signature),
             "busy": Out(1),
         })
+
+    def _requant(self, m, insn, lane, i):
+        """One lane to OUT bits: plain truncation, or (rq_en) shift right and saturate, all in one cycle."""
+        cfg = self.cfg
+        top = (1 << (cfg.out_bits - 1)) - 1
+        shifted = Signal(signed(cfg.acc_bits), name=f"rq_shifted{i}")
+        low = Signal(signed(cfg.out_bits + 1), name=f"rq_low{i}")
+        out = Signal(cfg.out_bits, name=f"rq_out{i}")
+        m.d.comb += [shifted.eq(lane >> insn.rq_shift), low.eq(Mux(insn.rq_relu, 0, -top - 1)), out.eq(lane[:cfg.out_bits])]
+        with m.If(insn.rq_en):
+            with m.If(shifted > top):
+                m.d.comb += out.eq(top)
+            with m.Elif(shifted < low):
+                m.d.comb += out.eq(low)
+            with m.Else():
+                m.d.comb += out.eq(shifted[:cfg.out_bits])
+        return out
 
     def elaborate(self, platform):
         m = Module()
@@ -46,7 +64,7 @@ class TensorStore(wiring.Component):
         lo_, lb = log2(O // 8), log2(B // 8)
         lanes = cfg.batch * cfg.block_out
 
-        insn = Signal(mem_layout(cfg))
+        insn = Signal(store_layout(cfg))
         issuing = Signal()
         y = Signal(16)
         x = Signal(16)
@@ -76,7 +94,8 @@ class TensorStore(wiring.Component):
                     m.d.sync += issuing.eq(0)
             with m.Else():
                 m.d.sync += x.eq(x + 1)
-        truncated = Cat(*[self.acc_data.word_select(i, cfg.acc_bits)[:cfg.out_bits] for i in range(lanes)])
+        truncated = Cat(*[self._requant(m, insn, self.acc_data.word_select(i, cfg.acc_bits).as_signed(), i)
+                          for i in range(lanes)])
         m.d.comb += [q.w_en.eq(inflight), q.w_data.eq(Cat(truncated, inflight_meta))]
 
         # --- packer: elements -> bus words ---------------------------------------------------------------

@@ -197,7 +197,10 @@ class _Machine:
                             f"{acc.shape[0]}")
         eb = self.cfg.elem_bytes(MemId.OUT)
         bidx = self._dram_rows(idx, eb, insn.dram_base, insn.y_size, insn.x_size, insn.x_stride, "STORE OUT")
-        out = acc[insn.sram_base:insn.sram_base + n].astype(np.int8)  # truncation to the low 8 bits
+        out = acc[insn.sram_base:insn.sram_base + n]
+        if insn.rq_en:  # accelgen extension: arithmetic shift right, then saturate to [0 or -128, 127]
+            out = np.clip(out >> insn.rq_shift, 0 if insn.rq_relu else -128, 127)
+        out = out.astype(np.int8)  # truncation to the low 8 bits
         self.dram[bidx] = out.view(np.uint8).reshape(insn.y_size, insn.x_size * eb)
         self.counters["store_bytes"] += n * eb
 

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 
 from .config import (VTAConfig, Opcode, MemId, AluOp, LOOP_ITER_BITS, ALU_IMM_BITS, INSN_BITS)
 
-__all__ = ["Field", "mem_fields", "gemm_fields", "alu_fields", "uop_fields",
+__all__ = ["Field", "mem_fields", "store_fields", "gemm_fields", "alu_fields", "uop_fields",
            "MemInsn", "GemmInsn", "AluInsn", "FinishInsn", "Uop", "decode_insn", "encode_program",
-           "InsnError", "PAD_MIN_BIT"]
+           "InsnError", "PAD_MIN_BIT", "RQ_SHIFT_MAX"]
 
 # accelgen extension: LOAD bit 58 (unused in 0.0.2) pads with the minimum value instead of 0.
 PAD_MIN_BIT = 58
+# accelgen extension: STORE bits [63:58] (unused in 0.0.2) requantise in the store path:
+# [58] rq_en, [59] rq_relu, [63:60] rq_shift (docs/vta-isa-extensions.md).
+RQ_SHIFT_MAX = 15
 
 
 class InsnError(ValueError):
@@ -53,6 +56,12 @@ def mem_fields(cfg: VTAConfig):
         Field("pad_min", PAD_MIN_BIT, 1)] + _pack(
         [("y_size", 16), ("x_size", 16), ("x_stride", 16),
          ("y_pad_0", 4), ("y_pad_1", 4), ("x_pad_0", 4), ("x_pad_1", 4)], start=64)
+
+
+def store_fields(cfg: VTAConfig):
+    """STORE: the LOAD/STORE layout with the requantisation extension in place of ``pad_min``."""
+    return [f for f in mem_fields(cfg) if f.name != "pad_min"] + [
+        Field("rq_en", PAD_MIN_BIT, 1), Field("rq_relu", PAD_MIN_BIT + 1, 1), Field("rq_shift", PAD_MIN_BIT + 2, 4)]
 
 
 def _loop_fields(cfg: VTAConfig):
@@ -124,7 +133,10 @@ class _Insn:
 
 @dataclass(frozen=True)
 class MemInsn(_Insn):
-    """LOAD (opcode 0) or STORE (opcode 1)."""
+    """LOAD (opcode 0) or STORE (opcode 1).
+
+    ``pad_min`` exists for LOAD only; ``rq_en``/``rq_relu``/``rq_shift`` (fused requantisation) for STORE only.
+    """
     opcode: int = Opcode.LOAD
     memory_type: int = MemId.INP
     sram_base: int = 0
@@ -137,12 +149,21 @@ class MemInsn(_Insn):
     y_pad_1: int = 0
     x_pad_0: int = 0
     x_pad_1: int = 0
+    rq_en: bool = False
+    rq_relu: bool = False
+    rq_shift: int = 0
 
     @property
     def OPCODE(self):
         return self.opcode
 
     def fields(self, cfg):
+        if self.opcode == Opcode.STORE:
+            if self.pad_min:
+                raise InsnError("MemInsn: pad_min is a LOAD field; a STORE must leave it False")
+            return store_fields(cfg)
+        if self.rq_en or self.rq_relu or self.rq_shift:
+            raise InsnError("MemInsn: rq_en/rq_relu/rq_shift are STORE fields; a LOAD must leave them 0")
         return mem_fields(cfg)
 
 
@@ -214,10 +235,10 @@ def decode_insn(cfg: VTAConfig, word: int, index: int | None = None):
     opcode = word & 7
     flags = _decode(_pack(_HEADER), word)
     if opcode in (Opcode.LOAD, Opcode.STORE):
-        d = _decode(mem_fields(cfg), word)
+        d = _decode(store_fields(cfg) if opcode == Opcode.STORE else mem_fields(cfg), word)
         d.pop("opcode")
-        insn = MemInsn(opcode=opcode, **{k: (bool(v) if k in ("pop_prev", "pop_next", "push_prev", "push_next", "pad_min") else v)
-                                         for k, v in d.items()})
+        bools = ("pop_prev", "pop_next", "push_prev", "push_next", "pad_min", "rq_en", "rq_relu")
+        insn = MemInsn(opcode=opcode, **{k: (bool(v) if k in bools else v) for k, v in d.items()})
         allowed = (MemId.UOP, MemId.WGT, MemId.INP, MemId.ACC, MemId.ACC_8BIT) if opcode == Opcode.LOAD else (MemId.OUT,)
         if insn.memory_type not in allowed:
             raise InsnError(f"{where}: {Opcode.NAMES[opcode]} memory_type {insn.memory_type} is not one of "

@@ -99,7 +99,7 @@ def random_program(cfg: VTAConfig, rng: np.random.Generator) -> Program:
 
     Covers LOAD INP/WGT/ACC/ACC_8BIT with random pads (incl. pad_min) and strides, LOAD UOP, GEMM with
     1-2 loop levels (reset and accumulate, back-to-back writes to one acc index), ALU with all opcodes,
-    use_imm 0/1 and SHR with negative amounts, STORE with strides.
+    use_imm 0/1 and SHR with negative amounts, STORE with strides and fused requantisation.
     """
     p = Program(cfg)
     lim = _limits(cfg)
@@ -146,7 +146,8 @@ def random_program(cfg: VTAConfig, rng: np.random.Generator) -> Program:
                 y, x = 1, min(x, la)
             stride = x + int(rng.integers(0, 3))
             buf = p.alloc(MemId.OUT, (y - 1) * stride + x)
-            p.store(int(rng.integers(0, la - y * x + 1)), buf, 0, y, x, stride)
+            rq = (int(rng.integers(0, 16)), bool(rng.integers(0, 2))) if rng.random() < 0.3 else None
+            p.store(int(rng.integers(0, la - y * x + 1)), buf, 0, y, x, stride, requant=rq)
         p.dep_push("store", "compute")
     p.finish()
     return p

@@ -248,12 +248,22 @@ class Program:
                                   y_size=y_size, x_size=x_size, x_stride=x_stride,
                                   y_pad_0=y_pad[0], y_pad_1=y_pad[1], x_pad_0=x_pad[0], x_pad_1=x_pad[1]))
 
-    def store(self, sram_base: int, buf: Buffer, elem_offset: int, y_size: int, x_size: int, x_stride: int):
-        """Emit a 2D STORE of acc elements (truncated to int8) into ``buf`` (an OUT buffer)."""
+    def store(self, sram_base: int, buf: Buffer, elem_offset: int, y_size: int, x_size: int, x_stride: int,
+              requant=None):
+        """Emit a 2D STORE of acc elements (truncated to int8) into ``buf`` (an OUT buffer).
+
+        ``requant=(shift, relu)`` uses the accelgen store-path extension: each lane becomes
+        ``clip(acc >> shift, 0 if relu else -128, 127)`` before truncation (docs/vta-isa-extensions.md).
+        """
         if buf.elem_bytes != self.cfg.elem_bytes(MemId.OUT):
             raise ValueError(f"STORE needs an OUT buffer, not {MemId.NAMES[buf.mem_id]}")
+        rq = {}
+        if requant is not None:
+            shift, relu = requant
+            rq = {"rq_en": True, "rq_shift": shift, "rq_relu": bool(relu)}
         return self._emit(MemInsn(opcode=Opcode.STORE, memory_type=MemId.OUT, sram_base=sram_base,
-                                  dram_base=buf.elem(elem_offset), y_size=y_size, x_size=x_size, x_stride=x_stride))
+                                  dram_base=buf.elem(elem_offset), y_size=y_size, x_size=x_size, x_stride=x_stride,
+                                  **rq))
 
     def _kernel(self, kernel: Kernel):
         """Make ``kernel``'s uops resident in the uop scratchpad; return (uop_bgn, uop_end)."""
