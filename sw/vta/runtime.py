@@ -286,6 +286,30 @@ class Program:
         self._uop_top += n
         return bgn, bgn + n
 
+    def preload(self, kernels):
+        """Make all ``kernels`` resident with one LOAD UOP (a compiler loads a layer's kernels once, up front).
+
+        Raises
+        ------
+        ValueError
+            If their distinct micro-ops do not fit the uop scratchpad together.
+        """
+        keys = list(dict.fromkeys(k.uops for k in kernels))
+        n = sum(len(k) for k in keys)
+        if n > self.cfg.uop_depth:
+            raise ValueError(f"{len(keys)} kernels with {n} micro-ops exceed the uop scratchpad depth "
+                             f"{self.cfg.uop_depth}")
+        self._uop_sram.clear()
+        flat, pos = [], 0
+        for key in keys:
+            self._uop_sram[key] = pos
+            flat.extend(key)
+            pos += len(key)
+        self._uop_top = pos
+        if flat:
+            buf = self._place(MemId.UOP, self.pack(MemId.UOP, flat), self.cfg.elem_bytes(MemId.UOP))
+            self.load(MemId.UOP, 0, buf, 0, 1, len(flat), len(flat))
+
     def gemm(self, kernel: Kernel, reset: bool = False):
         """Emit (LOAD UOP if needed and) a GEMM running ``kernel``; ``reset`` zeroes the destinations."""
         bgn, end = self._kernel(kernel)

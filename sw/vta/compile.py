@@ -1,0 +1,423 @@
+"""The VTA compiler: lower int8 layers (sw/vta/network.py) into VTA programs and write one job per layer.
+
+Activations live in DRAM in VTA's blocked layout (NCHW1n16c: element ``(c_block * H + h) * W + w`` holds
+16 channels), weights as OIHW16o16i (element ``((o_block * I_blocks + i_block) * K + kh) * K + kw`` holds a
+16 x 16 tile [o][i]), biases as one int32 accumulator element per output block.
+
+Convolutions and dense layers (``_Conv``) follow the tiling chosen by :mod:`sw.vta.tps`: per unit the load
+module brings the input tile (with the spatial padding done by LOAD's pad fields) and the weight tile into one
+of two buffers, compute runs one GEMM over them (micro-ops enumerate output block x input block x kh x kw,
+the two loop levels walk output rows and columns), and the store module writes a finished output tile from
+one of two accumulator buffers: load, compute and store overlap through the four dependency queues.
+Accumulators start from the bias (ALU MOV from a resident bias row, which replaces the GEMM reset), or from
+``bias + residual << shift`` (LOAD ACC_8BIT, SHR by -shift, ADD). Requantisation is either fused into the
+STORE (accelgen extension, ``fused=True``) or three ALU ops (SHR, MAX, MIN: the plain upstream ISA).
+
+Pooling and element-wise addition run on the ALU: LOAD ACC_8BIT (max pooling pads with the minimum value),
+MOV/MAX or MOV/ADD over the window (micro-ops enumerate the window), then the requantising STORE.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .config import AluOp, MemId, VTAConfig
+from .isa import RQ_SHIFT_MAX, Uop
+from .network import Layer, Network, NetworkError, run_reference
+from .runtime import Kernel, Program
+from .tps import MapError, conv_geom, evaluate, naive_bytes, naive_row_bytes, search, tic_eff, units
+
+__all__ = ["compile_layer", "compile_network", "blocked", "unblocked", "read_output", "check_output",
+           "MapError", "LAYER_FILE", "EXPECTED_FILE", "MANIFEST_FILE"]
+
+LAYER_FILE = "layer.json"
+EXPECTED_FILE = "expected.npy"
+MANIFEST_FILE = "network.json"
+
+
+def blocked(x: np.ndarray, block: int, n_blocks: int | None = None) -> np.ndarray:
+    """(C, H, W) int8 -> (C_blocks * H * W, 1, block): VTA's NCHW1n16c, channels zero-padded."""
+    c, h, w = x.shape
+    nb = n_blocks if n_blocks is not None else -(-c // block)
+    xp = np.zeros((nb * block, h, w), np.int8)
+    xp[:c] = x
+    return xp.reshape(nb, block, h, w).transpose(0, 2, 3, 1).reshape(-1, 1, block)
+
+
+def unblocked(a: np.ndarray, shape) -> np.ndarray:
+    """Inverse of :func:`blocked`: (n, 1, block) -> (C, H, W), dropping padded channels."""
+    c, h, w = shape
+    block = a.shape[-1]
+    nb = -(-c // block)
+    return a.reshape(nb, h, w, block).transpose(0, 3, 1, 2).reshape(nb * block, h, w)[:c]
+
+
+@dataclasses.dataclass
+class _Out:
+    program: Program
+    out_buf: object
+    meta: dict
+
+
+def _store_tile(p, out, *, abase, block_stride, rows_elems, dram_block_stride, dram0, nblocks, requant):
+    """STORE ``nblocks`` accumulator blocks (``rows_elems`` entries each) to consecutive DRAM blocks."""
+    if block_stride == rows_elems:
+        p.store(abase, out, dram0, nblocks, rows_elems, dram_block_stride, requant=requant)
+    else:
+        for j in range(nblocks):
+            p.store(abase + j * block_stride, out, dram0 + j * dram_block_stride, 1, rows_elems, rows_elems,
+                    requant=requant)
+
+
+def _requant_ops(p, kernel, shift, relu, fused):
+    """ALU work before a STORE: everything when plain, only the part of the shift beyond 4 bits when fused.
+
+    Returns the STORE's ``requant`` argument."""
+    if fused:
+        if shift > RQ_SHIFT_MAX:
+            p.alu(kernel, AluOp.SHR, imm=shift - RQ_SHIFT_MAX)
+        return (min(shift, RQ_SHIFT_MAX), relu)
+    if shift:
+        p.alu(kernel, AluOp.SHR, imm=shift)
+    p.alu(kernel, AluOp.MAX, imm=0 if relu else -128)
+    p.alu(kernel, AluOp.MIN, imm=127)
+    return None
+
+
+def _tile_kernel(abase, nblocks, block_stride, elems, src=None):
+    """One micro-op over ``nblocks`` accumulator blocks of ``elems`` entries; ``src`` (a per-block row, e.g. the
+    bias) advances one entry per block."""
+    return Kernel([Uop(dst=abase, src=0 if src is None else src)], iter_out=nblocks, iter_in=elems,
+                  dst_factor_out=block_stride, dst_factor_in=1, src_factor_out=0 if src is None else 1)
+
+
+def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling=None) -> _Out:
+    notes = []
+    g = conv_geom(layer, cfg, notes)
+    residual = layer.residual is not None
+    if tiling is None:
+        t, tps, n_tilings = search(g, cfg, residual=residual)
+    else:
+        t, n_tilings = tiling, 1
+        tps = evaluate(g, t, cfg, residual=residual)
+        if not tps["fits"]:
+            raise MapError(f"layer {layer.name!r}: tiling {t} does not fit: {tps['reason']}")
+    bi, bo, k2 = cfg.block_in, cfg.block_out, g.k * g.k
+    te = tic_eff(g, t)                   # input blocks of a unit
+    tw = g.icb_w if g.grouped else te    # input blocks one output block reads in a unit
+    resident = g.wgt_entries <= cfg.wgt_depth
+    p = Program(cfg)
+
+    # DRAM tensors.
+    x = tensors[layer.inputs[0]].reshape(layer.in_shape)
+    inp = p.alloc(MemId.INP, blocked(x, bi, g.icb))
+    o = layer.out_shape[0]
+    wpad = np.zeros((g.ocb * bo, g.icb_w * bi, g.k, g.k), np.int8)
+    wpad[:o, :layer.w.shape[1]] = layer.w
+    wgt = p.alloc(MemId.WGT, wpad.reshape(g.ocb, bo, g.icb_w, bi, g.k, g.k).transpose(0, 2, 4, 5, 1, 3)
+                  .reshape(-1, bo, bi))
+    bias = np.zeros(g.ocb * bo, np.int32)
+    bias[:o] = layer.b
+    bias_buf = p.alloc(MemId.ACC, bias.reshape(g.ocb, 1, bo))
+    res_buf = None
+    if residual:
+        res_buf = p.alloc(MemId.ACC_8BIT, blocked(tensors[layer.residual].reshape(layer.out_shape), bo))
+    out = p.alloc(MemId.OUT, g.ocb * g.oh * g.ow)
+
+    # Scratchpad plan (tps.evaluate checked that it fits).
+    inp_tile = te * g.in_rows(t.th) * g.wp
+    wgt_tile = t.toc * tw * k2
+    acc_tile = t.toc * t.th * g.ow
+    bias_base = cfg.acc_depth - g.ocb
+    us = units(g, t, resident)
+    n_tiles = us[-1].tile + 1
+    n_acc = 1 if n_tiles == 1 else 2
+    rows_in_step = g.s * g.wp if g.row_step == 1 else g.wp
+
+    def states():
+        ib = wb = -1
+        for u in us:
+            if u.load_inp:
+                ib ^= 1 if ib >= 0 else -1   # -1 -> 0 -> 1 -> 0 ...
+            if u.load_wgt and not resident:
+                wb = 1 - wb if wb >= 0 else 0
+            yield u, max(ib, 0), max(wb, 0), u.tile % n_acc
+
+    def gemm_kernel(u, ib, wb, ab):
+        uops = []
+        for oc_i in range(t.toc):
+            for ic_i in range(tw):
+                icl = (oc_i // g.ocb_pg) * g.icb_w + ic_i if g.grouped else ic_i
+                if resident:
+                    wrow = ((u.oc0 + oc_i) * g.icb_w + (ic_i if g.grouped else u.ic0 + ic_i)) * k2
+                else:
+                    wrow = wb * wgt_tile + (oc_i * tw + ic_i) * k2
+                for kh in range(g.k):
+                    for kw in range(g.k):
+                        uops.append(Uop(dst=ab * acc_tile + oc_i * t.th * g.ow,
+                                        src=ib * inp_tile + icl * g.in_rows(t.th) * g.wp + kh * g.wp + kw,
+                                        wgt=wrow + kh * g.k + kw))
+        return Kernel(uops, iter_out=u.rows, iter_in=g.ow, dst_factor_out=g.ow, dst_factor_in=1,
+                      src_factor_out=rows_in_step, src_factor_in=g.s)
+
+    def tile_kernels(u, ab, src=False):
+        return _tile_kernel(ab * acc_tile, t.toc, t.th * g.ow, u.rows * g.ow, bias_base + u.oc0 if src else None)
+
+    kernels = []
+    for u, ib, wb, ab in states():
+        kernels.append(gemm_kernel(u, ib, wb, ab))
+        if u.first:
+            kernels += [tile_kernels(u, ab, src=True), tile_kernels(u, ab)]
+    p.preload(kernels)
+    p.load(MemId.ACC, bias_base, bias_buf, 0, 1, g.ocb, g.ocb)
+
+    stats = {"gemm_iterations": 0, "alu_iterations": 0}
+    for u, ib, wb, ab in states():
+        # Load module: wait until compute is done with the buffers this unit overwrites (unit - 2).
+        if u.index >= 2:
+            p.dep_pop("compute", "load")
+        if u.load_inp:
+            v0 = u.oh0 * g.s - g.p
+            for icl, blk in enumerate(u.ics):
+                sram = ib * inp_tile + icl * g.in_rows(t.th) * g.wp
+                if g.row_step > 1:
+                    p.load(MemId.INP, sram, inp, (blk * g.h + u.oh0 * g.s) * g.w, u.rows, g.w, g.w * g.row_step)
+                else:
+                    n = (u.rows - 1) * g.s + g.k
+                    r0, r1 = max(v0, 0), min(v0 + n, g.h)
+                    p.load(MemId.INP, sram, inp, (blk * g.h + r0) * g.w, r1 - r0, g.w, g.w,
+                           y_pad=(r0 - v0, v0 + n - r1), x_pad=(g.p, g.p))
+        if u.load_wgt:
+            if resident:
+                p.load(MemId.WGT, 0, wgt, 0, 1, g.wgt_entries, g.wgt_entries)
+            else:
+                p.load(MemId.WGT, wb * wgt_tile, wgt, (u.oc0 * g.icb_w + u.ic0) * k2, t.toc, tw * k2,
+                       g.icb_w * k2)
+        p.dep_push("load", "compute")
+        # Compute module.
+        p.dep_pop("load", "compute")
+        abase = ab * acc_tile
+        elems = u.rows * g.ow
+        if u.first:
+            if u.tile >= n_acc:
+                p.dep_pop("store", "compute")   # the store of this buffer's previous tile is done
+            if residual:
+                _load_res = dict(abase=abase, block_stride=t.th * g.ow, rows_elems=elems)
+                dram0 = (u.oc0 * g.oh + u.oh0) * g.ow
+                if t.th * g.ow == elems:
+                    p.load(MemId.ACC_8BIT, abase, res_buf, dram0, t.toc, elems, g.oh * g.ow)
+                else:
+                    for j in range(t.toc):
+                        p.load(MemId.ACC_8BIT, abase + j * t.th * g.ow, res_buf, dram0 + j * g.oh * g.ow, 1,
+                               elems, elems)
+                p.alu(tile_kernels(u, ab), AluOp.SHR, imm=-layer.shift)
+                p.alu(tile_kernels(u, ab, src=True), AluOp.ADD)
+                stats["alu_iterations"] += 2 * t.toc * elems
+            else:
+                p.alu(tile_kernels(u, ab, src=True), AluOp.MOV)
+                stats["alu_iterations"] += t.toc * elems
+        p.gemm(gemm_kernel(u, ib, wb, ab))
+        stats["gemm_iterations"] += u.rows * g.ow * t.toc * tw * k2
+        p.dep_push("compute", "load")
+        if u.last:
+            n_alu = len(p.insns)
+            rq = _requant_ops(p, tile_kernels(u, ab), layer.shift, layer.relu, fused)
+            stats["alu_iterations"] += (len(p.insns) - n_alu) * t.toc * elems
+            p.dep_push("compute", "store")
+            p.dep_pop("compute", "store")
+            _store_tile(p, out, abase=abase, block_stride=t.th * g.ow, rows_elems=elems,
+                        dram_block_stride=g.oh * g.ow, dram0=(u.oc0 * g.oh + u.oh0) * g.ow, nblocks=t.toc,
+                        requant=rq)
+            p.dep_push("store", "compute")
+    for _ in range(min(n_acc, n_tiles)):
+        p.dep_pop("store", "compute")
+    p.finish()
+    meta = {"tiling": t.to_dict(), "tilings_enumerated": n_tilings, "tps": tps,
+            "naive_bytes": naive_bytes(g), "naive_row_bytes": naive_row_bytes(g),
+            "weights_resident": resident, "notes": notes, **stats}
+    return _Out(p, out, meta)
+
+
+def _lower_pool_add(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool) -> _Out:
+    """Max/average pooling and element-wise addition on the ALU, tiled over channel blocks and output rows."""
+    bo = cfg.block_out
+    c, h, w = layer.in_shape
+    _, oh, ow = layer.out_shape
+    nb = -(-c // bo)
+    notes = [f"layer {layer.name!r}: channels {c} padded to {nb * bo}"] if c % bo else []
+    p = Program(cfg)
+    srcs = [p.alloc(MemId.ACC_8BIT, blocked(tensors[i].reshape(layer.in_shape), bo)) for i in layer.inputs]
+    out = p.alloc(MemId.OUT, nb * oh * ow)
+    if layer.type == "add":
+        k, s, pad, wp = 1, 1, 0, w
+    else:
+        k, s, pad, wp = layer.kernel, layer.stride, layer.pad, w + 2 * layer.pad
+    if pad > 15:
+        raise MapError(f"layer {layer.name!r}: padding {pad} exceeds the 4-bit LOAD pad fields")
+    # Tile: th output rows of one channel block; input rows in, then two output buffers.
+    depth = cfg.acc_depth
+    th = 0
+    for cand in range(oh, 0, -1):
+        rows_in = (cand - 1) * s + k
+        need = len(srcs) * rows_in * wp + 2 * cand * ow if layer.type != "add" else 2 * cand * ow + cand * ow
+        if need <= depth:
+            th = cand
+            break
+    if th == 0:
+        raise MapError(f"layer {layer.name!r}: one output row ({ow} wide, {k}x{k} window over a {wp}-wide "
+                       f"input) does not fit the {depth}-entry accumulator")
+    rows_max = (th - 1) * s + k
+    in_base = 2 * th * ow
+    tiles = [(b, oh0, min(th, oh - oh0)) for b in range(nb) for oh0 in range(0, oh, th)]
+    stats = {"gemm_iterations": 0, "alu_iterations": 0}
+
+    def kernels(ob, rows):
+        dst = ob * th * ow
+        if layer.type == "add":
+            return [Kernel([Uop(dst=dst, src=in_base)], iter_out=1, iter_in=rows * ow, dst_factor_in=1,
+                           src_factor_in=1)]
+        offs = [kh * wp + kw for kh in range(k) for kw in range(k)]
+        loop = dict(iter_out=rows, iter_in=ow, dst_factor_out=ow, dst_factor_in=1, src_factor_out=s * wp,
+                    src_factor_in=s)
+        first = Kernel([Uop(dst=dst, src=in_base + offs[0])], **loop)
+        rest = Kernel([Uop(dst=dst, src=in_base + o) for o in offs[1:]], **loop) if len(offs) > 1 else None
+        return [first, rest]
+
+    all_k = [kk for j, (_, _, rows) in enumerate(tiles) for kk in kernels(j % 2, rows) if kk is not None]
+    all_k += [_tile_kernel(ob * th * ow, 1, th * ow, rows * ow) for ob in (0, 1) for rows in {r for *_, r in tiles}]
+    p.preload(all_k)
+    for j, (b, oh0, rows) in enumerate(tiles):
+        ob = j % 2
+        if j >= 2:
+            p.dep_pop("store", "compute")
+        if layer.type == "add":
+            p.load(MemId.ACC_8BIT, ob * th * ow, srcs[0], (b * h + oh0) * w, 1, rows * w, rows * w)
+            p.load(MemId.ACC_8BIT, in_base, srcs[1], (b * h + oh0) * w, 1, rows * w, rows * w)
+            p.alu(kernels(ob, rows)[0], AluOp.ADD)
+            shift, relu = 0, layer.relu
+            stats["alu_iterations"] += rows * ow
+        else:
+            v0 = oh0 * s - pad
+            n = (rows - 1) * s + k
+            r0, r1 = max(v0, 0), min(v0 + n, h)
+            p.load(MemId.ACC_8BIT, in_base, srcs[0], (b * h + r0) * w, r1 - r0, w, w, y_pad=(r0 - v0, v0 + n - r1),
+                   x_pad=(pad, pad), pad_min=layer.type == "maxpool")
+            first, rest = kernels(ob, rows)
+            p.alu(first, AluOp.MOV)
+            if rest is not None:
+                p.alu(rest, AluOp.MAX if layer.type == "maxpool" else AluOp.ADD)
+            stats["alu_iterations"] += rows * ow * k * k
+            shift, relu = (layer.shift, False) if layer.type == "avgpool" else (0, False)
+        rq = None
+        if layer.type != "maxpool":   # max of int8 values is already int8
+            n_alu = len(p.insns)
+            rq = _requant_ops(p, _tile_kernel(ob * th * ow, 1, th * ow, rows * ow), shift, relu, fused)
+            stats["alu_iterations"] += (len(p.insns) - n_alu) * rows * ow
+        p.dep_push("compute", "store")
+        p.dep_pop("compute", "store")
+        p.store(ob * th * ow, out, (b * oh + oh0) * ow, 1, rows * ow, rows * ow, requant=rq)
+        p.dep_push("store", "compute")
+    for _ in range(min(2, len(tiles))):
+        p.dep_pop("store", "compute")
+    p.finish()
+    meta = {"tiling": {"th": th, "rows_in": rows_max, "tiles": len(tiles)}, "notes": notes, **stats}
+    return _Out(p, out, meta)
+
+
+def _job_bytes(p: Program) -> dict:
+    """DRAM bytes each memory type moves, from the emitted LOAD/STORE instructions."""
+    from .config import Opcode
+    tot = {}
+    for insn in p.insns:
+        if getattr(insn, "opcode", None) in (Opcode.LOAD, Opcode.STORE) and insn.x_size:
+            name = "store" if insn.opcode == Opcode.STORE else MemId.NAMES[insn.memory_type].lower()
+            tot[name] = tot.get(name, 0) + insn.y_size * insn.x_size * p.cfg.elem_bytes(insn.memory_type)
+    tot["total"] = sum(tot.values())
+    return tot
+
+
+def compile_layer(layer: Layer, cfg: VTAConfig, tensors: dict, job_dir, *, fused=True, tiling=None,
+                  cycle_limit=None) -> dict:
+    """Lower ``layer`` (inputs taken from ``tensors``) into a job folder; returns its ``layer.json`` record.
+
+    Raises
+    ------
+    MapError
+        The layer cannot be mapped (the message names the layer and the reason).
+    """
+    if layer.type in ("conv2d", "dense"):
+        lowered = _lower_conv(layer, cfg, tensors, fused, tiling)
+    else:
+        lowered = _lower_pool_add(layer, cfg, tensors, fused)
+    p = lowered.program
+    job_dir = Path(job_dir)
+    est = lowered.meta["gemm_iterations"] + lowered.meta["alu_iterations"] + _job_bytes(p)["total"]
+    p.write_job(job_dir, cycle_limit=cycle_limit or 4 * est + 200_000)
+    expected = tensors[layer.name] if layer.name in tensors else None
+    if expected is not None:
+        np.save(job_dir / EXPECTED_FILE, expected)
+    c, h, w = layer.out_shape
+    rec = {"name": layer.name, "type": layer.type, "macs": layer.macs, "fused_requant": fused,
+           "in_shape": list(layer.in_shape), "out_shape": [c, h, w],
+           "out": {"addr": lowered.out_buf.addr, "nbytes": lowered.out_buf.nbytes, "block": cfg.block_out},
+           "dram_bytes": _job_bytes(p), "insns": len(p.insns), "layer": layer.to_dict(), **lowered.meta}
+    (job_dir / LAYER_FILE).write_text(json.dumps(rec, indent=1, default=_json_default) + "\n")
+    return rec
+
+
+def _json_default(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"not JSON-serialisable: {x!r}")
+
+
+def compile_network(net: Network, cfg: VTAConfig, out_dir, *, fused=True, only=None, progress=None) -> dict:
+    """Compile every layer of ``net`` (or the names in ``only``) into ``out_dir/<index>_<name>/``.
+
+    Each job's inputs are the numpy reference's tensors, and ``expected.npy`` is the reference output, so
+    layers can run (and be checked) independently and in any order. Writes ``out_dir/network.json``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tensors = run_reference(net)
+    records = []
+    chosen = [L for L in net.layers if only is None or L.name in only]
+    if only is not None:
+        missing = set(only) - {L.name for L in net.layers}
+        if missing:
+            raise NetworkError(f"no layer(s) named {sorted(missing)} in network {net.name!r}")
+    for n, layer in enumerate(chosen):
+        job = out_dir / f"{net.layers.index(layer):02d}_{layer.name}"
+        rec = compile_layer(layer, cfg, tensors, job, fused=fused)
+        rec["job"] = job.name
+        records.append(rec)
+        if progress:
+            progress(n + 1, len(chosen), rec)
+    manifest = {"network": net.to_dict(), "config": cfg.to_dict(), "fused_requant": fused,
+                "layers": [{k: r[k] for k in ("name", "type", "job", "macs", "dram_bytes", "insns")} for r in records]}
+    (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def read_output(job_dir, dram) -> np.ndarray:
+    """The layer output (C, H, W) int8 from a final DRAM image of the job in ``job_dir``."""
+    rec = json.loads((Path(job_dir) / LAYER_FILE).read_text())
+    a, n, block = rec["out"]["addr"], rec["out"]["nbytes"], rec["out"]["block"]
+    raw = np.asarray(dram, np.uint8)[a:a + n].view(np.int8)
+    return unblocked(raw.reshape(-1, 1, block), rec["out_shape"])
+
+
+def check_output(job_dir, dram):
+    """Compare the job's output with ``expected.npy``; returns ``(ok, message)``."""
+    exp = np.load(Path(job_dir) / EXPECTED_FILE)
+    got = read_output(job_dir, dram)
+    diff = np.argwhere(got != exp)
+    if diff.size == 0:
+        return True, f"output {tuple(exp.shape)} matches the reference bit-exactly"
+    c, y, x = diff[0]
+    return False, (f"{len(diff)} of {exp.size} outputs differ; first at channel {c}, row {y}, column {x}: "
+                   f"got {got[c, y, x]}, expected {exp[c, y, x]}")
