@@ -81,12 +81,16 @@ def systolic_arch(cfg, table=PAPER_TABLE) -> Arch:
 
 
 def systolic_spatial(cfg, layer):
-    """Rows reduce over input channels (with further filter columns packed on idle rows, the multi-tile rule),
-    columns over output channels."""
+    """Rows reduce over input channels, columns over output channels. With C_I <= R/2 the multi-tile rule
+    packs t = min(R // C_I, FX, MAX_TILES) filter columns on the idle rows (FX padded to a multiple of t, as
+    the engine does). Returns (layer as computed, spatial unrolling)."""
     from .search import resolve_dataflow
-    arch_dims = type("A", (), {"array": (cfg.R, cfg.C)})
-    rows = "C" if layer.C * 2 > cfg.R or layer.FX == 1 else "C,FX"
-    return resolve_dataflow(layer, arch_dims, f"{rows}|K")
+    dims = type("ArrayDims", (), {"array": (cfg.R, cfg.C)})
+    if layer.C * 2 <= cfg.R and layer.FX > 1:
+        t = max(1, min(cfg.R // layer.C, layer.FX, cfg.MAX_TILES))
+        layer = pad_to(layer, FX=t)
+        return layer, resolve_dataflow(layer, dims, f"C{layer.C},FX{t}|K")
+    return layer, resolve_dataflow(layer, dims, "C|K")
 
 
 # ----------------------------------------------------------------------------------------- report ------
@@ -161,8 +165,7 @@ def report(engine, *, config=None, layers=None, bench=None, table=PAPER_TABLE) -
             work = _vta_layer(cfg, layer)
             spatial = vta_spatial(cfg)
         else:
-            work = layer
-            spatial = systolic_spatial(cfg, layer)
+            work, spatial = systolic_spatial(cfg, layer)
         s = estimate(arch, work, spatial)
         r = s.result
         row = {"layer": layer.name, "instances": counts.get(layer.name, 1), "macs": layer.macs,
@@ -188,8 +191,8 @@ def report(engine, *, config=None, layers=None, bench=None, table=PAPER_TABLE) -
         cols += [("RTL cyc", "rtl_cycles", ",.0f"), ("model/RTL", "model_over_rtl", ".3f")]
         notes.append(f"RTL cycles from {rtl_file}")
     else:
-        notes.append(f"no per-layer RTL cycles for {engine} under {BENCH_DIR} (looked for {engine}*.json with "
-                     f"layer/cycles entries): the comparison below uses what the engine's benchmarks measure")
+        notes.append(f"no per-layer RTL cycles for {engine}: nothing under {BENCH_DIR} matches {engine}*.json with "
+                     f"layer/cycles entries (pass --bench FILE when a network benchmark exists)")
     net = [r for r in rows if r["layer"] != "C1"]
     tot_cycles = sum(r["cycles"] * r["instances"] for r in net)
     tot_energy = sum(r["energy_uJ"] * r["instances"] for r in net)
@@ -200,6 +203,13 @@ def report(engine, *, config=None, layers=None, bench=None, table=PAPER_TABLE) -
     summary = {"network_cycles": tot_cycles, "network_energy_uJ": tot_energy, "network_macs": tot_macs}
     if engine == "vta":
         summary.update(_vta_notes(cfg, notes, tot_cycles))
+    elif any("engine_model_cycles" in r for r in rows):
+        both = [r for r in net if "engine_model_cycles" in r]
+        eng = sum(r["engine_model_cycles"] * r["instances"] for r in both)
+        mod = sum(r["cycles"] * r["instances"] for r in both)
+        notes.append(f"the systolic engine's own schedule model (sw/systolic/schedule.py, fill/drain and fold "
+                     f"periods included) on the {len(both)} layers it plans: {eng:,.0f} cycles vs this model's "
+                     f"{mod:,.0f} ({mod / eng:.3f}x)")
     return {"title": f"{engine} {cfg.name} as an architecture of the model ({arch.name}): best blocking per layer",
             "engine": engine, "config": cfg.to_dict(), "arch": arch.to_dict(), "rows": rows, "columns": cols,
             "notes": notes, "summary": summary, "rtl_file": str(rtl_file) if rtl_file else None}
