@@ -14,6 +14,7 @@ from sim.verilog import generate
 from sw.vta.config import VTAConfig
 
 __all__ = ["DRAM_BYTES_LOG2", "dram_capacity", "vta_verilog", "vta_build", "run_regression", "run_job_rtl",
+           "run_jobs_rtl",
            "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_RANDOM", "ENV_LATENCY", "ENV_SEED"]
 
 #: Bytes of simulated DRAM (64 MiB): enough for any single layer job; a larger job is refused up front.
@@ -66,6 +67,46 @@ def run_job_rtl(job_dir, out_dir, *, cfg: VTAConfig, waves=False, latency=None):
         env[ENV_LATENCY] = str(latency)
     return run_cocotb(vta_build(cfg, waves=waves), "tb.vta.run_job", test_dir=out_dir / "sim", env=env,
                       waves=waves)
+
+
+def run_jobs_rtl(pairs, test_dir, *, cfg: VTAConfig, sample=0, latency=None, progress=None, poll_s=0.5):
+    """Run many jobs (``[(job_dir, out_dir), ...]``, all of config ``cfg``) in one simulator run.
+
+    Each out_dir receives ``result.json`` and ``dram.bin`` (and ``timeline.json`` when ``sample`` > 0: busy
+    counters every ``sample`` cycles). ``progress(line)`` is called with each finished job's record
+    (``{"n", "job", "status", "cycles"}``) while the simulator is still running. Returns the RunResult.
+    """
+    import threading
+    import time
+
+    test_dir = Path(test_dir).resolve()
+    test_dir.mkdir(parents=True, exist_ok=True)
+    spec = test_dir / "jobs.json"
+    spec.write_text(json.dumps({"jobs": [[str(Path(j).resolve()), str(Path(o).resolve())] for j, o in pairs],
+                                "sample": int(sample)}))
+    prog = test_dir / "progress.jsonl"
+    prog.unlink(missing_ok=True)
+    env = {"VTA_JOBS": str(spec), "VTA_PROGRESS": str(prog)}
+    if latency is not None:
+        env[ENV_LATENCY] = str(latency)
+    sb = vta_build(cfg)
+    box = {}
+    th = threading.Thread(target=lambda: box.setdefault("res", run_cocotb(sb, "tb.vta.run_jobs",
+                                                                          test_dir=test_dir / "sim", env=env)))
+    th.start()
+    seen = 0
+    while True:
+        alive = th.is_alive()
+        if progress is not None and prog.exists():
+            lines = prog.read_text().split("\n")[:-1]    # complete lines only
+            for line in lines[seen:]:
+                progress(json.loads(line))
+            seen = max(seen, len(lines))
+        if not alive:
+            break
+        time.sleep(poll_s)
+    th.join()
+    return box["res"]
 
 
 def env_config() -> VTAConfig:

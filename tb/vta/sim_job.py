@@ -62,7 +62,8 @@ def _describe_wait(regs_values):
     return "; ".join(parts) + f" [tokens {counts}]"
 
 
-async def run_on_dut(dut, cfg, image, insn_addr, insn_count, *, cycle_limit, latency=DEFAULT_LATENCY):
+async def run_on_dut(dut, cfg, image, insn_addr, insn_count, *, cycle_limit, latency=DEFAULT_LATENCY,
+                     on_finish=None):
     """Run a program on the ``SimTop(VTA(cfg))`` ``dut`` and return an :class:`RtlResult`.
 
     Parameters
@@ -75,6 +76,8 @@ async def run_on_dut(dut, cfg, image, insn_addr, insn_count, *, cycle_limit, lat
         Cycles after launch before the run counts as hung.
     latency : int
         DRAM read latency in cycles.
+    on_finish : callable, optional
+        Called when the run stops, before the registers are read (e.g. to stop a counter sampler).
     """
     clk = start_clock(dut)
     dram = Dram(dut, cfg.BUS_WIDTH)
@@ -88,6 +91,8 @@ async def run_on_dut(dut, cfg, image, insn_addr, insn_count, *, cycle_limit, lat
     await regs.write(REGS["insn_count"], insn_count)
     await regs.write(REGS["control"], 1)
     fired = await wait_until(dut, [dut.finish, dut.error], cycle_limit, clk)
+    if on_finish is not None:
+        on_finish()
 
     values = {name: await regs.read(REGS[name]) for name in
               ("cycles", "error_code", "error_index", "fetch_status", "load_status", "compute_status",
