@@ -69,20 +69,18 @@ def test_stationarity_depends_on_order(conv3, baseline, eyeriss_mapping):
     assert r.hops["IF"] == 6 * 12 and r.hops["OF"] == 256 * 3
 
 
-def test_factors_must_multiply_to_bound(conv3, baseline, eyeriss_mapping):
+@pytest.mark.parametrize("levels, message", [
+    # factors that do not multiply to the loop bound
+    ({"DRAM": [["B", 16], ["K", 5], ["C", 4]]},
+     r"loop K factors 8 \(RF\) x 2 \(SRAM\) x 5 \(DRAM\) x 4 \(spatial\) = 320, but layer 'alexnet_conv3_b16' has K = 384"),
+    # a per-PE tile larger than the RF
+    ({"RF": [["FX", 3], ["X", 13], ["K", 16]], "DRAM": [["B", 16], ["K", 3], ["C", 4]]},
+     r"level RF \(per PE\): tiles IF 15 \+ OF 208 \+ FL 48 elements = 542 B exceed its 512 B"),
+])
+def test_inconsistent_mapping_is_a_clear_error(conv3, baseline, eyeriss_mapping, levels, message):
     d = eyeriss_mapping.to_dict(baseline)
-    d["temporal"]["DRAM"] = [["B", 16], ["K", 5], ["C", 4]]
-    with pytest.raises(DseError, match=r"loop K factors 8 \(RF\) x 2 \(SRAM\) x 5 \(DRAM\) x 4 \(spatial\) = 320, "
-                                       r"but layer 'alexnet_conv3_b16' has K = 384"):
-        evaluate(conv3, baseline, Mapping.from_dict(d, baseline))
-
-
-def test_tile_exceeding_level(conv3, baseline, eyeriss_mapping):
-    d = eyeriss_mapping.to_dict(baseline)
-    d["temporal"]["RF"] = [["FX", 3], ["X", 13], ["K", 16]]
-    d["temporal"]["DRAM"] = [["B", 16], ["K", 3], ["C", 4]]
-    with pytest.raises(DseError, match=r"level RF \(per PE\): tiles IF 15 \+ OF 208 \+ FL 48 elements = 542 B "
-                                       r"exceed its 512 B"):
+    d["temporal"].update(levels)
+    with pytest.raises(DseError, match=message):
         evaluate(conv3, baseline, Mapping.from_dict(d, baseline))
 
 

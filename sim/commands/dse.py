@@ -36,12 +36,12 @@ def register(subparsers):
     common(e)
     e.add_argument("--mapping", help="mapping JSON; without it the best blocking of --dataflow is searched")
     e.add_argument("--dataflow", default="C|K", help="U|V unrolling to search when no --mapping (default %(default)s)")
-    e.set_defaults(func=cmd_energy)
+    e.set_defaults(func=lambda a: _run(_energy, a))
 
     d = sub.add_parser("dataflows", help="best blocking of every unrolled-loop pair, with and without replication")
     common(d)
     d.add_argument("--no-replication", action="store_true", help="only plain U|V unrollings")
-    d.set_defaults(func=cmd_dataflows)
+    d.set_defaults(func=lambda a: _run(_dataflows, a))
 
     m = sub.add_parser("memory", help="best blocking for every RF and SRAM size (energies from the table)")
     common(m)
@@ -50,7 +50,7 @@ def register(subparsers):
     m.add_argument("--sram", default="32K,64K,128K,256K,512K", help="SRAM sizes (default %(default)s)")
     m.add_argument("--rf-level", default="RF", help="name of the level swept as RF (default %(default)s)")
     m.add_argument("--sram-level", default="SRAM", help="name of the level swept as SRAM (default %(default)s)")
-    m.set_defaults(func=cmd_memory)
+    m.set_defaults(func=lambda a: _run(_memory, a))
 
     b = sub.add_parser("bridge", help="a generated engine as an architecture of the model: ResNet-18 energy and cycles")
     b.add_argument("engine", choices=["vta", "systolic"])
@@ -58,7 +58,7 @@ def register(subparsers):
     b.add_argument("--layers", default="/work/shared/data/resnet18_layers.json", help="layers JSON (default %(default)s)")
     b.add_argument("--bench", help="RTL bench JSON to compare cycles with (default: the engine's files under build/bench)")
     b.add_argument("--out", help=f"JSON result (default {DEFAULT_OUT}/bridge-<engine>.json)")
-    b.set_defaults(func=cmd_bridge)
+    b.set_defaults(func=lambda a: _run(_bridge, a))
 
 
 def _load(args):
@@ -71,6 +71,13 @@ def _load(args):
     if args.batch:
         layers = [l.with_batch(args.batch) for l in layers]
     return layers, load_arch(args.arch, args.energy_table)
+
+
+def _one_layer(args, what):
+    layers, arch = _load(args)
+    if len(layers) > 1:
+        raise SystemExit(f"error: {what} is per layer: pick one with --name")
+    return layers[0], arch
 
 
 def _write(args, cmd, tag, payload):
@@ -87,10 +94,6 @@ def _run(fn, args):
     except DseError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-
-
-def cmd_energy(args):
-    return _run(_energy, args)
 
 
 def _energy(args):
@@ -135,17 +138,10 @@ def _energy(args):
     return 0
 
 
-def cmd_dataflows(args):
-    return _run(_dataflows, args)
-
-
 def _dataflows(args):
     from sim.runner import print_table
     from sw.dse.search import best_per_pair, blocking_spread, explore_dataflows
-    layers, arch = _load(args)
-    if len(layers) > 1:
-        raise SystemExit("error: dataflow exploration is per layer: pick one with --name")
-    layer = layers[0]
+    layer, arch = _one_layer(args, "dataflow exploration")
     rows, dt = explore_dataflows(layer, arch, replication=not args.no_replication)
     per = best_per_pair(rows)
     if not per:
@@ -178,17 +174,10 @@ def _dataflows(args):
     return 0
 
 
-def cmd_memory(args):
-    return _run(_memory, args)
-
-
 def _memory(args):
     from sim.runner import print_table
     from sw.dse.search import explore_memory
-    layers, arch = _load(args)
-    if len(layers) > 1:
-        raise SystemExit("error: memory exploration is per layer: pick one with --name")
-    layer = layers[0]
+    layer, arch = _one_layer(args, "memory exploration")
     rows, dt = explore_memory(layer, arch, args.dataflow, _sizes(args.rf), _sizes(args.sram),
                               rf_level=args.rf_level, sram_level=args.sram_level)
     ok = [r for r in rows if r.get("energy_pJ") is not None]
@@ -211,10 +200,6 @@ def _memory(args):
     _write(args, "memory", tag, {"layer": layer.to_dict(), "arch": arch.to_dict(), "dataflow": args.dataflow,
                                  "seconds": dt, "rows": rows})
     return 0
-
-
-def cmd_bridge(args):
-    return _run(_bridge, args)
 
 
 def _bridge(args):

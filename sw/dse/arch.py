@@ -8,6 +8,7 @@ array costs one hop per receiving PE. The last level (DRAM) may be unbounded.
 from __future__ import annotations
 
 import dataclasses
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -114,10 +115,7 @@ class Arch:
 
     @property
     def pes(self) -> int:
-        p = 1
-        for d in self.array:
-            p *= d
-        return p
+        return math.prod(self.array)
 
     @property
     def n_per_pe(self) -> int:

@@ -7,6 +7,7 @@ rows and columns), FY, FX (filter rows and columns). FC layers are convolutions 
 from __future__ import annotations
 
 import dataclasses
+import math
 import json
 from pathlib import Path
 
@@ -89,10 +90,7 @@ class Layer:
 
     @property
     def macs(self) -> int:
-        p = 1
-        for b in self.bounds:
-            p *= b
-        return p
+        return math.prod(self.bounds)
 
     @property
     def in_height(self) -> int:

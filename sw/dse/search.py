@@ -236,6 +236,18 @@ def spatial_candidates(layer, arch, replication=True):
     return out
 
 
+def _search_row(layer, arch, spatial, row):
+    """``row`` completed with the best blocking's energy, utilisation, cycles and mapping (or the error)."""
+    try:
+        s = search_blocking(layer, arch, spatial)
+    except DseError as e:
+        return dict(row, energy_pJ=None, error=str(e))
+    r = s.result
+    return dict(row, energy_pJ=float(r.total), pJ_per_MAC=r.pj_per_mac, utilisation=r.utilisation,
+                cycles=r.cycles, search_s=s.seconds, mapping=s.mapping.to_dict(arch),
+                energy_per_level_pJ={n: float(r.level_total(n)) for n in r.energy})
+
+
 def explore_dataflows(layer, arch, replication=True, progress=None):
     """Best blocking of every candidate dataflow. Returns (rows sorted by energy, seconds).
 
@@ -248,16 +260,7 @@ def explore_dataflows(layer, arch, replication=True, progress=None):
     for i, sp in enumerate(cands):
         pair = "|".join(LOOPS[dim[0][0]] for dim in sp)
         row = {"dataflow": format_dataflow(sp), "pair": pair, "replicated": any(len(d) > 1 for d in sp)}
-        try:
-            s = search_blocking(layer, arch, sp)
-        except DseError as e:
-            row.update(energy_pJ=None, error=str(e))
-        else:
-            r = s.result
-            row.update(energy_pJ=float(r.total), pJ_per_MAC=r.pj_per_mac, utilisation=r.utilisation,
-                       cycles=r.cycles, search_s=s.seconds, mapping=s.mapping.to_dict(arch),
-                       energy_per_level_pJ={n: float(r.level_total(n)) for n in r.energy})
-        rows.append(row)
+        rows.append(_search_row(layer, arch, sp, row))
         if progress:
             progress(i + 1, len(cands))
     rows.sort(key=lambda r: (r["energy_pJ"] is None, r["energy_pJ"] or 0))
@@ -296,18 +299,8 @@ def explore_memory(layer, arch, dataflow, rf_sizes, sram_sizes, rf_level="RF", s
     grid = list(itertools.product(rf_sizes, sram_sizes))
     for i, (rf, sram) in enumerate(grid):
         a = arch.with_sizes({rf_level: rf, sram_level: sram}, name=f"{arch.name}_rf{rf}_sram{sram // 1024}k")
-        row = {"rf_bytes": rf, "sram_bytes": sram,
-               "rule_4_16x": four_to_sixteen([rf * arch.pes, sram])}
-        try:
-            s = search_blocking(layer, a, dataflow)
-        except DseError as e:
-            row.update(energy_pJ=None, error=str(e))
-        else:
-            r = s.result
-            row.update(energy_pJ=float(r.total), pJ_per_MAC=r.pj_per_mac, search_s=s.seconds,
-                       energy_per_level_pJ={n: float(r.level_total(n)) for n in r.energy},
-                       mapping=s.mapping.to_dict(a))
-        rows.append(row)
+        row = {"rf_bytes": rf, "sram_bytes": sram, "rule_4_16x": four_to_sixteen([rf * arch.pes, sram])}
+        rows.append(_search_row(layer, a, dataflow, row))
         if progress:
             progress(i + 1, len(grid))
     return rows, time.perf_counter() - t0
