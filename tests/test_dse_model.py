@@ -98,3 +98,19 @@ def test_array_overflow_and_bad_names(conv3, baseline, eyeriss_mapping):
     with pytest.raises(DseError, match=r"levels\[1\] \(SRAM\): kind must be one of rf, sram, dram, not 'ssd'"):
         Arch.from_dict({"array": [4], "levels": [{"name": "RF", "kind": "rf", "size_bytes": 16},
                                                  {"name": "SRAM", "kind": "ssd"}]})
+
+
+def test_energy_tables():
+    from sw.dse import PAPER_TABLE, EnergyTable, load_energy_table
+    assert load_energy_table(f"{CFG}/energy_paper.json") == PAPER_TABLE
+    assert PAPER_TABLE.lookup("sram", 131072) == Fraction("13.5")
+    assert load_energy_table(f"{CFG}/energy_public.json").lookup("sram", 131072) == 20
+    # Outside the table: x2 (RF) and x1.5 (SRAM) per doubling from the nearest entry.
+    assert PAPER_TABLE.lookup("rf", 8) == pytest.approx(0.015)
+    assert PAPER_TABLE.lookup("sram", 1 << 20) == pytest.approx(30.375 * 1.5)
+    # Per-operand precision: an 8-bit tensor costs half a 16-bit access, a 32-bit one twice.
+    arch = Arch.from_dict({"array": [2], "bits": {"IF": 8, "OF": 32, "FL": 8},
+                           "levels": [{"name": "SRAM", "kind": "sram", "size_bytes": 32768}, {"name": "DRAM", "kind": "dram"}]})
+    assert [arch.energy(0, t) for t in ("IF", "OF", "FL")] == [3, 12, 3]
+    with pytest.raises(DseError, match=r"sram size 'big' must be a positive integer number of bytes"):
+        EnergyTable.from_dict({"rf": {"16": 1}, "sram": {"big": 1}, "dram": 1, "mac": 0, "hop": 0})
