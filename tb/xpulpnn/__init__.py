@@ -1,0 +1,1 @@
+"""cocotb testbenches and host-side harness of the ``xpulpnn`` core."""
