@@ -1,0 +1,250 @@
+"""Systolic: the weight-stationary engine (array, feeders, memories, sequencer, DMA) behind host registers.
+
+Register map (32-bit registers, word addresses on the host bus):
+
+====== ================ ==================================================================================
+addr   name             meaning
+====== ================ ==================================================================================
+0      ctrl             write: bit 0 starts the array (descriptor below), bit 1 starts the DMA command;
+                        read: bit 0 array busy, bit 1 DMA busy, bit 2 error (a de-serializer word was lost)
+1-15   descriptor       ``nco nkh nkw ncf ng nhb nwb g_stride y_stride x_stride kh_stride kw_stride
+                        cf_stride out_base out_co_stride`` (sw.systolic.schedule.Run.regs)
+16-20  DMA command      ``dram_addr words n_mems mem_addr flags`` (flags: bit 0 weight banks, bit 1 store)
+32-42  counters         see ``COUNTERS`` (reset when the array starts; ``dma_cycles`` when the DMA starts)
+====== ================ ==================================================================================
+
+The ``done`` output rises when the array or the DMA finishes and stays high until the next start.
+"""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from hw.common.bus import MemBusSignature, RegBusSignature
+from sw.systolic.config import SystolicConfig
+
+from .accumulator import Accumulator, ColumnCtrl
+from .array import SystolicArray
+from .deserializer import Deserializer
+from .dma import DMA
+from .sequencer import DESCRIPTOR_FIELDS, Sequencer, issue_layout
+from .serializer import Serializer
+from .vector_memory import VectorMemory
+
+__all__ = ["Systolic", "REGS", "COUNTERS"]
+
+DMA_FIELDS = ("dram_addr", "words", "n_mems", "mem_addr", "flags")
+#: Read-only counters, in register order from address 32.
+COUNTERS = ("cycles", "pe_busy_lo", "pe_busy_hi", "mem_reads", "mem_writes", "port_conflicts", "min_read_gap",
+            "wgt_reads", "dma_cycles", "acc_writes", "results")
+REGS = {"ctrl": 0,
+        **{f: 1 + i for i, f in enumerate(DESCRIPTOR_FIELDS)},
+        **{f"dma_{f}": 16 + i for i, f in enumerate(DMA_FIELDS)},
+        **{c: 32 + i for i, c in enumerate(COUNTERS)}}
+#: The read-gap counter saturates here (any gap >= W is "once every W cycles or less often").
+GAP_MAX = 63
+
+
+def _popcount(bits):
+    return sum(bits[i] for i in range(len(bits))) if len(bits) else Const(0)
+
+
+class Systolic(wiring.Component):
+    """The engine: ``R x C`` PEs, ``max(R, C)`` vector memories, R weight banks, C accumulators.
+
+    Parameters
+    ----------
+    cfg : SystolicConfig
+
+    Attributes
+    ----------
+    host : In(RegBusSignature(8, 32))
+        Register port (map in the module docstring).
+    mem : Out(MemBusSignature(cfg.bus_width))
+        DRAM master of the DMA.
+    done : Out(1)
+        The last started operation has finished.
+    """
+
+    def __init__(self, cfg: SystolicConfig):
+        if not isinstance(cfg, SystolicConfig):
+            raise TypeError(f"cfg must be a SystolicConfig, not {cfg!r}")
+        self.cfg = cfg
+        super().__init__({
+            "host": In(RegBusSignature(8, 32)),
+            "mem": Out(MemBusSignature(cfg.bus_width)),
+            "done": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        R, C, NM = cfg.R, cfg.C, cfg.n_mems
+
+        m.submodules.array = array = SystolicArray(cfg)
+        m.submodules.sequencer = seq = Sequencer(cfg, drain=cfg.drain)
+        m.submodules.dma = dma = DMA(cfg)
+        wiring.connect(m, wiring.flipped(self.mem), dma.bus)
+        vmems = [VectorMemory(cfg) for _ in range(NM)]
+        for i, vm in enumerate(vmems):
+            m.submodules[f"vmem{i}"] = vm
+        sers = [Serializer(cfg) for _ in range(R)]
+        accs = [Accumulator(cfg) for _ in range(C)]
+        desers = [Deserializer(cfg) for _ in range(C)]
+        for i in range(R):
+            m.submodules[f"ser{i}"] = sers[i]
+        for i in range(C):
+            m.submodules[f"acc{i}"] = accs[i]
+            m.submodules[f"deser{i}"] = desers[i]
+
+        # --- host registers ---------------------------------------------------------------------------
+        desc = Signal(seq.desc.shape())
+        dcmd = Signal(dma.cmd.shape())
+        dma_regs = {f: Signal(32, name=f"dma_{f}") for f in DMA_FIELDS}
+        counters = {c: Signal(32, name=c) for c in COUNTERS}
+        error = Signal()
+        start_array = Signal()
+        start_dma = Signal()
+        writable = {REGS[f]: getattr(desc, f) for f in DESCRIPTOR_FIELDS}
+        writable.update({REGS[f"dma_{f}"]: dma_regs[f] for f in DMA_FIELDS})
+        host = self.host
+        with m.If(host.w_stb):
+            with m.Switch(host.addr):
+                with m.Case(REGS["ctrl"]):
+                    m.d.comb += [start_array.eq(host.w_data[0]), start_dma.eq(host.w_data[1])]
+                for a, reg in writable.items():
+                    with m.Case(a):
+                        m.d.sync += reg.eq(host.w_data)
+        m.d.comb += [dcmd.dram_addr.eq(dma_regs["dram_addr"]), dcmd.words.eq(dma_regs["words"]),
+                     dcmd.n_mems.eq(dma_regs["n_mems"]), dcmd.mem_addr.eq(dma_regs["mem_addr"]),
+                     dcmd.weights.eq(dma_regs["flags"][0]), dcmd.store.eq(dma_regs["flags"][1])]
+        with m.Switch(host.addr):
+            with m.Case(REGS["ctrl"]):
+                m.d.comb += host.r_data.eq(Cat(seq.busy, dma.busy, error))
+            for a, reg in writable.items():
+                with m.Case(a):
+                    m.d.comb += host.r_data.eq(reg)
+            for c, reg in counters.items():
+                with m.Case(REGS[c]):
+                    m.d.comb += host.r_data.eq(reg)
+
+        m.d.comb += [seq.start.eq(start_array), seq.desc.eq(desc), dma.start.eq(start_dma), dma.cmd.eq(dcmd)]
+        with m.If(start_array | start_dma):
+            m.d.sync += self.done.eq(0)
+        with m.Elif(seq.done | dma.done):
+            m.d.sync += self.done.eq(1)
+
+        # --- row feeders: the issue record skewed by one cycle per row ----------------------------------
+        ilay = issue_layout(cfg)
+        row_ctrl = [Signal(ilay, name=f"row_ctrl{r}") for r in range(R)]
+        m.d.sync += row_ctrl[0].eq(seq.issue)
+        for r in range(1, R):
+            m.d.sync += row_ctrl[r].eq(row_ctrl[r - 1])
+        at_pe = []              # per row: the record aligned with the operand entering PE (r, 0)
+        banks = []
+        for r in range(R):
+            rc = row_ctrl[r]
+            vm = vmems[r]
+            m.d.comb += [vm.rd.eq(rc.rd), vm.rd_addr.eq(rc.addr)]
+            loaded = Signal(name=f"loaded{r}")
+            m.d.sync += loaded.eq(rc.rd)
+            m.d.comb += [sers[r].word.eq(vm.rdata), sers[r].load.eq(loaded)]
+            d1 = Signal(ilay, name=f"row{r}_d1")
+            d2 = Signal(ilay, name=f"row{r}_d2")
+            m.d.sync += [d1.eq(rc), d2.eq(d1)]
+            at_pe.append(d2)
+            m.d.comb += [array.a[r].eq(sers[r].elem), array.swap[r].eq(d2.swap)]
+
+            # Weight bank r: the next fold's row is read when that fold's first position passes this row's
+            # feeder, two cycles before it reaches PE (r, 0).
+            bank = Memory(shape=cfg.wgt_word_bits, depth=cfg.WGT_DEPTH, init=[])
+            m.submodules[f"wbank{r}"] = bank
+            brp = bank.read_port()
+            bwp = bank.write_port()
+            banks.append(bwp)
+            wptr = Signal(cfg.wgt_addr_bits, name=f"wptr{r}")
+            with m.If(start_array):
+                m.d.sync += wptr.eq(0)
+            with m.Elif(rc.preload):
+                m.d.sync += wptr.eq(wptr + 1)
+            m.d.comb += [brp.addr.eq(wptr), brp.en.eq(1)]
+            pre_d = Signal(name=f"preload_d{r}")
+            m.d.sync += pre_d.eq(rc.preload)
+            m.d.comb += [array.w_load[r].eq(pre_d), array.w_data[r].eq(brp.data)]
+            m.d.comb += [bwp.en.eq(dma.we & dcmd.weights & (dma.sel == r)), bwp.addr.eq(dma.addr),
+                         bwp.data.eq(dma.wdata)]
+
+        # --- columns: control from row R-1, one cycle later per column ---------------------------------
+        last_row = at_pe[R - 1]
+        pre = Signal(ColumnCtrl, name="col_pre0")
+        m.d.comb += [pre.valid.eq(last_row.valid), pre.swap.eq(last_row.swap), pre.first.eq(last_row.first),
+                     pre.last.eq(last_row.last)]
+        for c in range(C):
+            acc, ds = accs[c], desers[c]
+            m.d.comb += [acc.pre.eq(pre), acc.psum.eq(array.psum[c])]
+            nxt = Signal(ColumnCtrl, name=f"col_pre{c + 1}")
+            m.d.sync += nxt.eq(pre)
+            pre = nxt
+            m.d.comb += [ds.start.eq(start_array), ds.valid.eq(acc.out_valid), ds.value.eq(acc.out_value),
+                         ds.fold_start.eq(acc.out_fold_start), ds.out_base.eq(desc.out_base),
+                         ds.out_co_stride.eq(desc.out_co_stride)]
+            vm = vmems[c]
+            m.d.comb += [vm.wr_valid.eq(ds.wr_valid), vm.wr_addr.eq(ds.wr_addr), vm.wr_data.eq(ds.wr_data)]
+
+        # --- DMA access to the vector memories ------------------------------------------------------------
+        rdata = Signal(cfg.bus_width)
+        for i, vm in enumerate(vmems):
+            m.d.comb += [vm.dma_addr.eq(dma.addr), vm.dma_we.eq(dma.we & ~dcmd.weights & (dma.sel == i)),
+                         vm.dma_wdata.eq(dma.wdata)]
+            with m.If(dma.sel == i):
+                m.d.comb += rdata.eq(vm.rdata)
+        m.d.comb += dma.rdata.eq(rdata)
+
+        # --- counters ---------------------------------------------------------------------------------------
+        reads = Cat(vm.rd for vm in vmems)
+        busy_rows = Cat(at_pe[r].valid for r in range(R))
+        pe_busy = Signal(64)
+        m.d.comb += [counters["pe_busy_lo"].eq(pe_busy[:32]), counters["pe_busy_hi"].eq(pe_busy[32:])]
+        gaps = [Signal(range(GAP_MAX + 1), name=f"gap{r}") for r in range(R)]
+        seen = [Signal(name=f"seen{r}") for r in range(R)]
+        min_gap = counters["min_read_gap"]
+        candidates = []
+        for r in range(R):
+            cand = Signal(range(GAP_MAX + 1), name=f"gap_cand{r}")
+            m.d.comb += cand.eq(Mux(vmems[r].rd & seen[r], gaps[r], GAP_MAX))
+            candidates.append(cand)
+        new_min = min_gap
+        for cand in candidates:
+            new_min = Mux(cand < new_min, cand, new_min)
+        with m.If(start_array):
+            m.d.sync += [counters[c].eq(0) for c in COUNTERS if c not in ("dma_cycles", "pe_busy_lo", "pe_busy_hi")]
+            m.d.sync += [pe_busy.eq(0), min_gap.eq(GAP_MAX), error.eq(0)]
+            m.d.sync += [s.eq(0) for s in seen]
+        with m.Else():
+            with m.If(seq.busy):
+                m.d.sync += counters["cycles"].eq(counters["cycles"] + 1)
+            m.d.sync += [
+                pe_busy.eq(pe_busy + _popcount(busy_rows) * C),
+                counters["mem_reads"].eq(counters["mem_reads"] + _popcount(reads)),
+                counters["mem_writes"].eq(counters["mem_writes"] + _popcount(Cat(vm.wrote for vm in vmems))),
+                counters["port_conflicts"].eq(counters["port_conflicts"]
+                                              + _popcount(Cat(vm.conflict for vm in vmems))),
+                counters["wgt_reads"].eq(counters["wgt_reads"] + _popcount(Cat(rc.preload for rc in row_ctrl))),
+                counters["acc_writes"].eq(counters["acc_writes"]
+                                          + _popcount(Cat(a.pre.valid & ~a.pre.last for a in accs))),
+                counters["results"].eq(counters["results"] + _popcount(Cat(a.out_valid for a in accs))),
+                min_gap.eq(new_min),
+            ]
+            for r in range(R):
+                with m.If(vmems[r].rd):
+                    m.d.sync += [gaps[r].eq(1), seen[r].eq(1)]
+                with m.Elif(gaps[r] != GAP_MAX):
+                    m.d.sync += gaps[r].eq(gaps[r] + 1)
+            with m.If(Cat(vm.overflow for vm in vmems).any()):
+                m.d.sync += error.eq(1)
+        with m.If(start_dma):
+            m.d.sync += counters["dma_cycles"].eq(0)
+        with m.Elif(dma.busy):
+            m.d.sync += counters["dma_cycles"].eq(counters["dma_cycles"] + 1)
+        return m

@@ -1,0 +1,53 @@
+"""The systolic regression cases, derived from a configuration (shapes scale with R and C).
+
+Each case is a conv or GEMM shape plus what the test asserts beyond bit-exactness: ``cycle_check`` (C_I is a
+multiple of R: RTL cycles below the SCALE-Sim v2 WS count and within 5% of folds x T + 2R + C - 2) and
+``stride_pair`` (cycles per output pixel compared with the stride-1 case of the same layer).
+"""
+
+from dataclasses import dataclass
+
+from sw.systolic.config import SystolicConfig
+from sw.systolic.layer import ConvLayer, gemm_layer
+
+__all__ = ["Case", "cases_for"]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    layer: ConvLayer
+    gemm: bool = False
+    cycle_check: bool = False
+    stride_pair: str = ""
+    max_folds: int = 0
+
+
+def _conv(n, h, w, ci, co, k, s=1, p=0):
+    return ConvLayer(batch=n, height=h, width=w, in_channels=ci, out_channels=co, kernel_h=k, kernel_w=k,
+                     stride=s, pad=p)
+
+
+def cases_for(cfg: SystolicConfig) -> list:
+    R, C = cfg.R, cfg.C
+    out = [
+        Case("gemm_ragged_37x21x19", gemm_layer(37, 21, 19), gemm=True),
+        Case("gemm_ragged_5x3x7", gemm_layer(5, 3, 7), gemm=True),
+        Case("gemm_100x50x30", gemm_layer(100, 50, 30), gemm=True),
+        Case(f"gemm_64x{2 * C + 3}x{4 * R}", gemm_layer(64, 2 * C + 3, 4 * R), gemm=True, cycle_check=True),
+        Case("conv1x1_9x7", _conv(1, 9, 7, 2 * R, C + 1, 1), cycle_check=True),
+        Case("conv3x3_s1_pad1", _conv(1, 16, 16, R, C, 3, 1, 1), cycle_check=True),
+        Case("conv3x3_s2_pad1", _conv(1, 16, 16, R, C, 3, 2, 1), cycle_check=True, stride_pair="conv3x3_s1_pad1"),
+        Case("conv3x3_s3_pad1", _conv(1, 15, 13, R, C, 3, 3, 1), cycle_check=True),
+        Case("conv3x3_s1_nopad", _conv(1, 10, 10, 4, 8, 3)),
+        Case("conv_ci1_3x3_pad1", _conv(1, 9, 9, 1, 5, 3, 1, 1)),
+        Case("conv_ci3_3x3_s2_pad1", _conv(1, 11, 10, 3, 7, 3, 2, 1)),
+        Case("conv_ci3_5x5_s1_pad2", _conv(1, 12, 12, 3, 6, 5, 1, 2)),
+        Case("conv_odd_b2_17x17x18_19_s2_pad1", _conv(2, 17, 17, 18, 19, 3, 2, 1)),
+    ]
+    if R == 8 and C == 8:
+        out.append(Case("multitile_34x34x3_16", _conv(1, 34, 34, 3, 16, 3), max_folds=12))
+    if R == 16 and C == 16:
+        out += [Case("gemm_64x64x64", gemm_layer(64, 64, 64), gemm=True, cycle_check=True),
+                Case("gemm_128x64x256", gemm_layer(128, 64, 256), gemm=True, cycle_check=True)]
+    return out

@@ -1,0 +1,69 @@
+"""Host side of the systolic testbenches: build the RTL of a config (cached) and run cocotb modules on it.
+
+Used by ``accelgen sim|regress systolic``, ``make sim TARGET=systolic``, the pytest entry points and the
+benchmark. Cases and layers travel to the simulator as JSON in environment variables.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from sim.runner import run_cocotb
+from sim.simtop import SimTop
+from sim.verilator import build
+from sim.verilog import generate
+from sw.systolic.config import SystolicConfig
+from tb.systolic.driver import dram_depth_log2
+
+__all__ = ["systolic_verilog", "systolic_build", "run_regression", "run_job_rtl", "run_layers_rtl",
+           "env_config", "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_SEED", "ENV_CASES", "ENV_LAYERS"]
+
+ENV_CONFIG = "SYSTOLIC_CONFIG"
+ENV_JOB = "SYSTOLIC_JOB"
+ENV_OUT = "SYSTOLIC_OUT"
+ENV_SEED = "SYSTOLIC_SEED"
+ENV_CASES = "SYSTOLIC_CASES"
+ENV_LAYERS = "SYSTOLIC_LAYERS"
+
+
+def systolic_verilog(cfg: SystolicConfig, *, out_root="build/verilog"):
+    """Verilog of ``SimTop(Systolic(cfg))``, cached by config and generator source."""
+    from hw.systolic.core import Systolic
+    depth = dram_depth_log2(cfg)
+    key = {"engine": "systolic", "config": cfg.to_dict(), "dram_depth_log2": depth}
+    return generate("systolic", lambda: SimTop(Systolic(cfg), dram_depth_log2=depth), key, out_root)
+
+
+def systolic_build(cfg: SystolicConfig, *, waves=False):
+    """Verilator build for ``cfg`` (one per configuration, reused by every test)."""
+    return build(systolic_verilog(cfg), waves=waves)
+
+
+def run_regression(cfg: SystolicConfig, test_dir, *, testcase=None, waves=False, seed=None, cases=None):
+    """Run :mod:`tb.systolic.test_systolic` (the cases of :mod:`tb.systolic.cases` for ``cfg``)."""
+    env = {ENV_CONFIG: json.dumps(cfg.to_dict())}
+    if seed is not None:
+        env[ENV_SEED] = str(seed)
+    if cases is not None:
+        env[ENV_CASES] = ",".join(cases)
+    return run_cocotb(systolic_build(cfg, waves=waves), "tb.systolic.test_systolic", testcase=testcase,
+                      test_dir=test_dir, env=env, waves=waves)
+
+
+def run_job_rtl(job_dir, out_dir, *, cfg: SystolicConfig, waves=False):
+    """Run one job folder on the RTL; the cocotb module writes ``out_dir/result.json`` and the output array."""
+    out_dir = Path(out_dir).resolve()
+    env = {ENV_JOB: str(Path(job_dir).resolve()), ENV_OUT: str(out_dir)}
+    return run_cocotb(systolic_build(cfg, waves=waves), "tb.systolic.run_job", test_dir=out_dir / "sim",
+                      env=env, waves=waves)
+
+
+def run_layers_rtl(cfg: SystolicConfig, layers: list, test_dir, *, seed=0):
+    """Run shapes ``[{"name", **ConvLayer fields}]`` with random int8 data on the RTL (benchmarks): each
+    record holds the RTL cycles, counters and whether the output matched the golden model."""
+    env = {ENV_CONFIG: json.dumps(cfg.to_dict()), ENV_LAYERS: json.dumps(layers), ENV_SEED: str(seed)}
+    return run_cocotb(systolic_build(cfg), "tb.systolic.run_layers", test_dir=test_dir, env=env)
+
+
+def env_config() -> SystolicConfig:
+    return SystolicConfig.from_dict(json.loads(os.environ[ENV_CONFIG]))
