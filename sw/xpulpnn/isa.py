@@ -325,7 +325,8 @@ class Insn:
 _ALU_R = {(0, 0x00): "add", (0, 0x20): "sub", (1, 0x00): "sll", (2, 0x00): "slt", (3, 0x00): "sltu",
           (4, 0x00): "xor", (5, 0x00): "srl", (5, 0x20): "sra", (6, 0x00): "or", (7, 0x00): "and"}
 _MULDIV = ["mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu"]
-_ALU_I = {0: "addi", 2: "slti", 3: "sltiu", 4: "xori", 6: "ori", 7: "andi"}
+_ALU_I = {0: ("addi", "add"), 2: ("slti", "slt"), 3: ("sltiu", "sltu"), 4: ("xori", "xor"), 6: ("ori", "or"),
+          7: ("andi", "and")}
 _BRANCH = {0: "beq", 1: "bne", 4: "blt", 5: "bge", 6: "bltu", 7: "bgeu"}
 _LOAD = {0: ("lb", 1), 1: ("lh", 2), 2: ("lw", 4), 4: ("lbu", 1), 5: ("lhu", 2)}
 _STORE = {0: ("sb", 1), 1: ("sh", 2), 2: ("sw", 4)}
@@ -368,7 +369,7 @@ def decode(word: int, *, xpulpv2=True, xpulpnn=True):
         return Insn(name, "store", name, rs1=rs1, rs2=rs2, imm=imm_s, width=size)
     if opc == OP.OP_IMM:
         if f3 in _ALU_I:
-            return Insn(_ALU_I[f3], "alui", _ALU_I[f3][:-1], rd=rd, rs1=rs1, imm=imm_i)
+            return Insn(_ALU_I[f3][0], "alui", _ALU_I[f3][1], rd=rd, rs1=rs1, imm=imm_i)
         if f3 == 1 and f7 == 0:
             return Insn("slli", "alui", "sll", rd=rd, rs1=rs1, imm=rs2)
         if f3 == 5 and f7 in (0, 0x20):

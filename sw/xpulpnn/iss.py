@@ -252,8 +252,10 @@ class ISS:
                 r = sext(a, 32) >> (b & 31)
             elif op == "or":
                 r = a | b
-            else:
+            elif op == "and":
                 r = a & b
+            else:
+                raise AssertionError(f"no ALU operation {op!r}")
             writes.append((i.rd, r))
         elif k == "lui":
             writes.append((i.rd, i.imm))

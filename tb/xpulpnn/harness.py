@@ -23,6 +23,7 @@ __all__ = ["xpulpnn_verilog", "xpulpnn_build", "run_rtl", "run_iss", "run_both",
            "DEFAULT_MAX_CYCLES"]
 
 _HERE = Path(__file__).resolve().parent
+_SW = _HERE.parent.parent / "sw" / "xpulpnn"   # the RTL imports the config and ISA constants from here
 DEFAULT_MAX_CYCLES = 1_000_000
 
 
@@ -35,7 +36,7 @@ def xpulpnn_verilog(cfg: XpulpNNConfig, *, out_root="build/verilog"):
     from tb.xpulpnn.simtop import SIM_MODELS, XpulpNNSim
     key = {"engine": "xpulpnn", "config": cfg.to_dict()}
     return generate("xpulpnn", lambda: XpulpNNSim(cfg), key, out_root, models=[SIM_MODELS],
-                    extra_files=[_HERE / "simtop.py"])
+                    extra_files=[_HERE / "simtop.py", *(_SW / f for f in ("config.py", "isa.py"))])
 
 
 def xpulpnn_build(cfg: XpulpNNConfig, *, waves=False):

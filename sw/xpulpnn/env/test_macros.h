@@ -84,6 +84,72 @@ test_ ## testnum:                                                       \
 2:      inst x1, x2, 1b;                                                \
 3:
 
+/* the source registers are written 0, 1 or 2 instructions before use */
+#define TEST_RR_SRC12_BYPASS(testnum, n1, n2, inst, result, val1, val2) \
+        TEST_CASE(testnum, x14, result,                                 \
+            li x1, val1; .rept n1; nop; .endr;                          \
+            li x2, val2; .rept n2; nop; .endr;                          \
+            inst x14, x1, x2)
+
+#define TEST_RR_SRC21_BYPASS(testnum, n1, n2, inst, result, val1, val2) \
+        TEST_CASE(testnum, x14, result,                                 \
+            li x2, val2; .rept n1; nop; .endr;                          \
+            li x1, val1; .rept n2; nop; .endr;                          \
+            inst x14, x1, x2)
+
+#define TEST_RR_ZEROSRC1(testnum, inst, result, val)                    \
+        TEST_CASE(testnum, x2, result, li x1, val; inst x2, x0, x1)
+
+#define TEST_RR_ZEROSRC2(testnum, inst, result, val)                    \
+        TEST_CASE(testnum, x2, result, li x1, val; inst x2, x1, x0)
+
+#define TEST_RR_ZERODEST(testnum, inst, val1, val2)                     \
+        TEST_CASE(testnum, x0, 0, li x1, val1; li x2, val2; inst x0, x1, x2)
+
+#define TEST_IMM_DEST_BYPASS(testnum, nops, inst, result, val1, imm)    \
+        TEST_CASE(testnum, x6, result,                                  \
+            li x1, val1; inst x14, x1, imm;                             \
+            .rept nops; nop; .endr;                                     \
+            addi x6, x14, 0)
+
+#define TEST_IMM_SRC1_BYPASS(testnum, nops, inst, result, val1, imm)    \
+        TEST_CASE(testnum, x14, result,                                 \
+            li x1, val1; .rept nops; nop; .endr; inst x14, x1, imm)
+
+#define TEST_IMM_ZEROSRC1(testnum, inst, result, imm)                   \
+        TEST_CASE(testnum, x1, result, inst x1, x0, imm)
+
+#define TEST_LD_DEST_BYPASS(testnum, nops, inst, result, offset, base)  \
+        TEST_CASE(testnum, x6, result,                                  \
+            la x13, base; inst x14, offset(x13);                        \
+            .rept nops; nop; .endr;                                     \
+            addi x6, x14, 0)
+
+#define TEST_LD_SRC1_BYPASS(testnum, nops, inst, result, offset, base)  \
+        TEST_CASE(testnum, x14, result,                                 \
+            la x13, base; .rept nops; nop; .endr; inst x14, offset(x13))
+
+#define TEST_ST_SRC12_BYPASS(testnum, n1, n2, load_inst, store_inst, result, offset, base) \
+        TEST_CASE(testnum, x14, result,                                 \
+            li x13, result; .rept n1; nop; .endr;                       \
+            la x12, base; .rept n2; nop; .endr;                         \
+            store_inst x13, offset(x12); load_inst x14, offset(x12))
+
+#define TEST_BR2_SRC12_BYPASS(testnum, n1, n2, inst, val1, val2)        \
+test_ ## testnum:                                                       \
+        li TESTNUM, testnum;                                            \
+        li x1, val1; .rept n1; nop; .endr;                              \
+        li x2, val2; .rept n2; nop; .endr;                              \
+        inst x1, x2, fail
+
+#define TEST_JALR_SRC1_BYPASS(testnum, nops, inst)                      \
+test_ ## testnum:                                                       \
+        li TESTNUM, testnum;                                            \
+        la x6, 2f; .rept nops; nop; .endr;                              \
+        inst x13, x6, 0;                                                \
+        bne x0, TESTNUM, fail;                                          \
+2:
+
 #define TEST_PASSFAIL                                                   \
         bne x0, TESTNUM, pass;                                          \
 fail:   RVTEST_FAIL;                                                    \
