@@ -94,9 +94,6 @@ class SystolicConfig:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value not in allowed:
                 raise ValueError(f"{key} must be one of {_allowed(allowed)}, not {value!r}")
-        if self.bus_width > 1024:
-            raise ValueError(f"W={self.W} and C={self.C} need a {self.bus_width}-bit DMA bus "
-                             f"(max(32*W, 8*C) must be <= 1024)")
 
     # --- loading -------------------------------------------------------------------------------------
     @classmethod

@@ -30,7 +30,7 @@ from .layer import ConvLayer
 
 __all__ = ["Run", "Plan", "plan", "multi_tiles", "pad_input", "input_image", "weight_image", "execute_run",
            "output_from_image", "scalesim_ws_cycles", "ideal_ws_cycles", "physical_bound", "DUP_MAX",
-           "INT32_MAX_K", "run_cycles"]
+           "INT32_MAX_K", "run_cycles", "reference"]
 
 #: Largest ratio of stored input elements (all lanes, with halos) to the padded input the chosen layout may
 #: need; the lowered matrix would need KH*KW/stride^2. A block per image is always allowed.
@@ -391,3 +391,12 @@ def ideal_ws_cycles(cfg: SystolicConfig, layer: ConvLayer, folds: int | None = N
 def physical_bound(cfg: SystolicConfig, layer: ConvLayer) -> float:
     """MACs / (R * C): no schedule on this array can take fewer cycles."""
     return layer.macs / (cfg.R * cfg.C)
+
+
+def reference(cfg: SystolicConfig, layer: ConvLayer) -> dict:
+    """The numbers a report puts next to the measured cycles: this design's schedule, the formulas of the spec,
+    the physical bound and the fold/run structure of the plan."""
+    p = plan(cfg, layer)
+    return {"model_cycles": p.model_cycles(), "scalesim_ws_cycles": scalesim_ws_cycles(cfg, layer),
+            "ideal_cycles": ideal_ws_cycles(cfg, layer, p.folds), "physical_bound": round(physical_bound(cfg, layer), 1),
+            "folds": p.folds, "tiles": p.tiles, "runs": len(p.runs), "stream": p.stream, "positions": layer.positions}

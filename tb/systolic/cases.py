@@ -7,10 +7,12 @@ multiple of R: RTL cycles below the SCALE-Sim v2 WS count and within 5% of folds
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from sw.systolic.config import SystolicConfig
 from sw.systolic.layer import ConvLayer, gemm_layer
 
-__all__ = ["Case", "cases_for"]
+__all__ = ["Case", "cases_for", "random_operands"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +53,12 @@ def cases_for(cfg: SystolicConfig) -> list:
         out += [Case("gemm_64x64x64", gemm_layer(64, 64, 64), gemm=True, cycle_check=True),
                 Case("gemm_128x64x256", gemm_layer(128, 64, 256), gemm=True, cycle_check=True)]
     return out
+
+
+def random_operands(layer: ConvLayer, seed: int):
+    """Full-range int8 ifmap (N, H, W, C_I) and weights (KH, KW, C_I, C_O) from ``seed``."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, (layer.batch, layer.height, layer.width, layer.in_channels), dtype=np.int8)
+    w = rng.integers(-128, 128, (layer.kernel_h, layer.kernel_w, layer.in_channels, layer.out_channels),
+                     dtype=np.int8)
+    return x, w

@@ -14,7 +14,7 @@ import numpy as np
 from sim.cocotb_util import record
 from sw.systolic import golden
 from sw.systolic import schedule as S
-from tb.systolic.cases import cases_for
+from tb.systolic.cases import cases_for, random_operands
 from tb.systolic.driver import run_layer
 from tb.systolic.harness import ENV_CASES, ENV_SEED, env_config
 
@@ -22,14 +22,6 @@ CFG = env_config()
 SEED = int(os.environ.get(ENV_SEED, "1"))
 _SELECTED = [c for c in os.environ.get(ENV_CASES, "").split(",") if c]
 _cycles_per_pixel = {}
-
-
-def random_operands(layer, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.integers(-128, 128, (layer.batch, layer.height, layer.width, layer.in_channels), dtype=np.int8)
-    w = rng.integers(-128, 128, (layer.kernel_h, layer.kernel_w, layer.in_channels, layer.out_channels),
-                     dtype=np.int8)
-    return x, w
 
 
 def _make_test(index, case):

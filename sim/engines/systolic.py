@@ -1,0 +1,103 @@
+"""``accelgen sim|regress|verilog systolic``: the weight-stationary systolic array's CLI plugin (see :mod:`sim.engines`)."""
+
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_CONFIG = "configs/systolic/default.json"
+
+
+def load_config(path):
+    from sw.systolic.config import SystolicConfig
+    return SystolicConfig.load(path)
+
+
+def top(cfg):
+    from hw.systolic.core import Systolic
+    return Systolic(cfg)
+
+
+def manifest(cfg):
+    from hw.systolic.core import REGS
+    return {"array": [cfg.R, cfg.C], "word_size": cfg.W, "bus_width": cfg.bus_width,
+            "host_registers": {k: v for k, v in REGS.items()},
+            "vector_memories": [cfg.n_mems, cfg.MEM_DEPTH, cfg.word_bits],
+            "weight_banks": [cfg.R, cfg.WGT_DEPTH, cfg.wgt_word_bits],
+            "accumulators": [cfg.C, cfg.ACC_DEPTH, 32],
+            "macs_per_cycle": cfg.macs_per_cycle}
+
+
+def add_sim_args(p):
+    p.add_argument("--job", required=True, help="job folder (job.json + .npy operands)")
+    p.add_argument("--backend", choices=("rtl", "golden"), default="rtl")
+    p.add_argument("--out", help="output folder (default: JOB/out-BACKEND)")
+    p.add_argument("--waves", action="store_true", help="record a waveform (FST, else VCD)")
+
+
+def sim(args):
+    from sw.common.job import JobError
+    from sw.systolic import golden
+    from sw.systolic import schedule as S
+    from sw.systolic.job import load_job, read_result, write_result
+
+    job_dir = Path(args.job)
+    out = Path(args.out) if args.out else job_dir / f"out-{args.backend}"
+    try:
+        job = load_job(job_dir)
+    except JobError as e:
+        print(f"accelgen sim: bad job: {e}", file=sys.stderr)
+        return 2
+
+    t0 = time.monotonic()
+    ref = S.reference(job.cfg, job.layer)
+    if args.backend == "golden":
+        ofmap = golden.conv2d(job.layer, job.ifmap, job.weights)
+        write_result(out, job, status="ok", cycles=ref["model_cycles"], counters={}, output=ofmap,
+                     backend="golden", message="cycles from the schedule model (sw.systolic.schedule.run_cycles)",
+                     reference=ref)
+    else:
+        from tb.systolic.harness import run_job_rtl
+        run = run_job_rtl(job_dir, out, cfg=job.cfg, waves=args.waves)
+        if not (out / "result.json").exists():
+            msg = run.returncode_error or "the simulation produced no result"
+            write_result(out, job, status="error", cycles=0, counters={},
+                         message=f"simulation failed: {msg} (log: {run.log_path})", reference=ref)
+    result = read_result(out)
+    wall = time.monotonic() - t0
+    cyc = result["cycles"]
+    print(f"{args.backend}: status {result['status']}, cycles {cyc:,}, MACs {result['macs']:,}, "
+          f"utilization {result['utilization']:.4f}, {wall:.1f} s")
+    print(f"  SCALE-Sim v2 WS {ref['scalesim_ws_cycles']:,}, folds x T + 2R + C - 2 = {ref['ideal_cycles']:,}, "
+          f"bound MACs/(R*C) = {ref['physical_bound']:,}, folds {ref['folds']}, runs {ref['runs']}")
+    if result["message"]:
+        print(f"  {result['message']}")
+    for k, v in result["counters"].items():
+        print(f"  {k:>16} {v:,}")
+    print(f"results: {out / 'result.json'}" + (f", {out / job.output_file}" if result["status"] == "ok" else ""))
+    if args.waves and args.backend == "rtl":
+        waves = sorted((out / "sim").glob("dump.*"))
+        if waves:
+            print(f"waveform: {waves[0]}")
+    return 0 if result["status"] == "ok" else 1
+
+
+def add_regress_args(p):
+    p.add_argument("--case", action="append", dest="cases", help="run only this case (repeatable)")
+
+
+def regress(args, cfg):
+    from sim.runner import print_table, summarize
+    from tb.systolic.harness import run_regression
+
+    test_dir = Path("build/tests") / f"systolic-{cfg.name}"
+    print(f"systolic {cfg.name} ({args.config}): building and running the regression in {test_dir}", flush=True)
+    t0 = time.monotonic()
+    res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves, seed=args.seed,
+                         cases=args.cases)
+    rows = [{"test": t.name, "result": "PASS" if t.passed else "FAIL", **{k: t.data.get(k, "") for k in (
+        "cycles", "bound", "scalesim", "ideal", "utilization", "folds", "min_read_gap")},
+        "note": (t.message.splitlines()[0][:90] if t.message else "")} for t in res.tests]
+    print_table(rows, ["test", "result", ("cycles", "cycles", ",d"), ("MACs/(R*C)", "bound", ",.1f"),
+                       ("SCALE-Sim WS", "scalesim", ",d"), ("folds*T+2R+C-2", "ideal", ",d"),
+                       ("util", "utilization", ".3f"), "folds", ("read gap", "min_read_gap"), "note"])
+    return summarize(res, test_dir, cfg.to_dict(), time.monotonic() - t0, waves=args.waves)
