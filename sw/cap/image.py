@@ -13,8 +13,10 @@ def pack_entries(bits: np.ndarray) -> np.ndarray:
     n, width = bits.shape
     if width % BUS_WIDTH:
         raise ValueError(f"entry width must be a multiple of {BUS_WIDTH}, not {width}")
+    if n == 0:
+        return np.zeros(0, np.uint64)
     by = np.packbits(bits.reshape(n, -1, 8), axis=-1, bitorder="little").reshape(n, width // 8)
-    return by.reshape(-1).view("<u8").copy() if n else np.zeros(0, np.uint64)
+    return by.reshape(-1).view("<u8").copy()
 
 
 def unpack_entries(words: np.ndarray, width: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from hw.cap.cap import REGS
 from hw.cap.controller import RunError
 from sim.cocotb_util import Dram, RegBus, reset, start_clock, wait_until
 from sw.cap.image import pack_entries, unpack_entries
+from sw.cap.isa import Op
 
 __all__ = ["CapDriver", "RtlError"]
 
@@ -106,9 +107,11 @@ class CapDriver:
         gen = op_chunks(cfg, op, bits, signed, arrs, window)
         total = {"cycles": 0, "compares": 0, "writes": 0, "reads": 0}
         n = 0
+        self.vertical = 0          # vertical micro-ops of the op's programs (the RTL does not count them apart)
         try:
             chunk = next(gen)
             while True:
+                self.vertical += sum(u.op in (Op.VCMP, Op.VWR) for u in chunk.program.uops)
                 col_out, row_out, counters = await self.execute(chunk)
                 for k in total:
                     total[k] += counters[k]

@@ -1,0 +1,100 @@
+"""CAP benchmark on the RTL: cycles of every op and precision against the BF-IMNA formulas, plus the
+measurements the network estimator fits its GEMM/pool costs to; then the network estimates.
+
+    python -m bench.cap [--config configs/cap/default.json] [--out build/bench/cap.json] [--quick]
+
+Every case is also checked bit-exactly against numpy. Prints tables and writes JSON (records + summary).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sim.runner import print_table
+from sw.cap import formulas
+from sw.cap.config import CAPConfig
+from tb.cap.cases import formula_cases, make_inputs
+from tb.cap.harness import run_bench_rtl
+
+
+def fit_cases(cfg, bits, seed=4):
+    """GEMM and pooling shapes spanning (M, groups, group size) for the estimator's exact cost fit."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for m in bits:
+        for J in (2, 4, 8, 16, 32, 64):
+            if J > cfg.rows:
+                continue
+            for G in sorted({cfg.rows // J, max(1, cfg.rows // J // 2)}):
+                out.append({"name": f"fit_matmul_m{m}_G{G}_J{J}", "op": "matmul", "bits": m, "signed": False,
+                            "window": None, "G": G, "J": J,
+                            "inputs": make_inputs(rng, "matmul", m, False, (G, J, 1))})
+        for op in ("maxpool", "avgpool"):
+            for S in (2, 4, 8, 16, 32):
+                for G in sorted({cfg.rows // (S // 2), max(1, cfg.rows // S)}):
+                    out.append({"name": f"fit_{op}_m{m}_G{G}_J{S}", "op": op, "bits": m, "signed": False,
+                                "window": S, "G": G, "J": S,
+                                "inputs": make_inputs(rng, op, m, False, (G * S,))})
+    return out
+
+
+def _formula(c):
+    f = c.get("f")
+    if f is None:
+        if c["op"] == "matmul":
+            f = {"i": c["G"], "j": c["J"], "u": 1}
+        else:
+            f = {"S": c["J"], "K": c["G"]}
+    return formulas.formula(c["op"], c["bits"], **f)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="configs/cap/default.json")
+    ap.add_argument("--out", default="build/bench/cap.json")
+    ap.add_argument("--quick", action="store_true", help="precisions 2, 4, 8 only")
+    args = ap.parse_args(argv)
+    cfg = CAPConfig.load(args.config)
+    bits = (2, 4, 8) if args.quick else tuple(range(1, 17))
+    cases = formula_cases(cfg, bits=bits) + fit_cases(cfg, (2, 4, 8, 12, 16) if not args.quick else (2, 4, 8))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cases_file = out.with_suffix(".cases.json")
+    cases_file.write_text(json.dumps([{**c, "inputs": {k: np.asarray(v).tolist() for k, v in c["inputs"].items()}}
+                                      for c in cases]))
+    t0 = time.monotonic()
+    raw = out.with_suffix(".raw.json")
+    res = run_bench_rtl(cfg, cases_file, raw, Path("build/tests") / f"cap-bench-{cfg.name}")
+    if not res.passed or not raw.exists():
+        print(res.summary(), file=sys.stderr)
+        return 1
+    records = json.loads(raw.read_text())
+    for r in records:
+        r["formula"] = _formula(r)
+        r["vs_formula"] = r["cycles"] / r["formula"]
+    wall = time.monotonic() - t0
+    fr = [r for r in records if r["name"].startswith("f_")]
+    print(f"CAP {cfg.name}: {len(records)} cases on the RTL in {wall:.0f} s, bit-exact: "
+          f"{sum(r['ok'] for r in records)}/{len(records)}")
+    print_table(fr, ["op", "bits", ("RTL cycles", "cycles", ",d"), ("formula", "formula", ",.0f"),
+                     ("RTL/formula", "vs_formula", ".3f"), ("C", "compares", ",d"), ("W", "writes", ",d"),
+                     ("R", "reads", ",d"), ("vertical", "vertical", ",d"), "ok"])
+    exact = {op: all(r["cycles"] == r["formula"] for r in fr if r["op"] == op) for op in ("add", "mul", "relu")}
+    print("RTL cycles equal the formula: " + ", ".join(f"{op} {'yes' if v else 'NO'}" for op, v in exact.items()))
+    summary = {"config": cfg.to_dict(), "wall_s": round(wall, 1), "exact": exact,
+               "all_bit_exact": all(r["ok"] for r in records)}
+    out.write_text(json.dumps({"summary": summary, "records": records}, indent=1) + "\n")
+    print(f"wrote {out}")
+    est = subprocess.run([sys.executable, "-m", "sim.cli", "estimate", "cap", "--costs", "rtl", "--bench", str(out),
+                          "--hawq", "/work/shared/data/hawq_v3_resnet18.json",
+                          "--json", str(out.with_name("cap_estimate.json"))])
+    return 0 if summary["all_bit_exact"] and all(exact.values()) and est.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

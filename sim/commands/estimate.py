@@ -1,0 +1,102 @@
+"""``accelgen estimate cap``: BF-IMNA-style latency/energy/EDP of networks on the limited-resources CAP system.
+
+    accelgen estimate cap --network resnet50 [--bits 2,4,8,16] [--costs auto|rtl|formula] [--json OUT]
+    accelgen estimate cap --network resnet18 --hawq ../shared/data/hawq_v3_resnet18.json
+    accelgen estimate cap --network all
+"""
+
+import json
+import sys
+from pathlib import Path
+
+DEFAULT_HAWQ = "/work/shared/data/hawq_v3_resnet18.json"
+
+
+def register(subparsers):
+    p = subparsers.add_parser("estimate", help="network latency/energy estimates (engines: cap)")
+    esub = p.add_subparsers(dest="engine", required=True, metavar="ENGINE")
+    c = esub.add_parser("cap", help="BF-IMNA limited-resources system of 2D CAPs")
+    c.add_argument("--network", default="all", help="alexnet, vgg16, resnet18, resnet50 or all (default)")
+    c.add_argument("--bits", default="2,4,8,16", help="uniform precisions to sweep (default 2,4,8,16)")
+    c.add_argument("--hawq", help=f"HAWQ-V3 per-layer precisions for resnet18 (e.g. {DEFAULT_HAWQ})")
+    c.add_argument("--costs", choices=("auto", "rtl", "formula"), default="auto",
+                   help="per-op costs: RTL bench JSON (auto: if present) or the paper's formulas")
+    c.add_argument("--bench", default="build/bench/cap.json", help="bench JSON with RTL-measured costs")
+    c.add_argument("--json", help="write the estimates as JSON here")
+    c.set_defaults(func=run)
+
+
+def _fmt(r, ref):
+    return {"latency ms": r["latency_s"] * 1e3, "energy uJ": r["energy_j"] * 1e6, "EDP J*s": r["edp"],
+            "lat/8b": r["latency_s"] / ref["latency_s"], "energy/8b": r["energy_j"] / ref["energy_j"],
+            "EDP/8b": r["edp"] / ref["edp"]}
+
+
+def run(args):
+    from sim.runner import print_table
+    from sw.cap.estimator import CostModel, estimate_network, hawq_configs
+    from sw.cap.networks import NETWORKS
+
+    try:
+        if args.costs == "auto":
+            cost = CostModel.load(args.bench)
+        elif args.costs == "rtl":
+            if not Path(args.bench).is_file():
+                raise ValueError(f"--costs rtl: no bench JSON at {args.bench} (run 'make bench TARGET=cap')")
+            cost = CostModel("rtl", json.loads(Path(args.bench).read_text()))
+        else:
+            cost = CostModel("formula")
+        nets = list(NETWORKS) if args.network == "all" else [args.network]
+        for n in nets:
+            if n not in NETWORKS:
+                raise ValueError(f"--network must be one of {', '.join(NETWORKS)} or all, not {n!r}")
+        bits = [int(b) for b in args.bits.split(",")]
+        if any(not 1 <= b <= 16 for b in bits):
+            raise ValueError(f"--bits must be 1..16, not {args.bits}")
+    except ValueError as e:
+        print(f"accelgen estimate: {e}", file=sys.stderr)
+        return 2
+    print(f"costs: {cost.describe()}")
+    report = {"costs": cost.describe(), "uniform": [], "hawq": []}
+    cols = ["network", "bits", ("latency ms", "latency ms", ".3f"), ("energy uJ", "energy uJ", ".2f"),
+            ("EDP J*s", "EDP J*s", ".3g"), ("lat/8b", "lat/8b", ".3f"), ("energy/8b", "energy/8b", ".3f"),
+            ("EDP/8b", "EDP/8b", ".3f")]
+    rows = []
+    for n in nets:
+        ref = estimate_network(n, 8, cost)
+        for b in bits:
+            r = estimate_network(n, b, cost)
+            rows.append({"network": n, "bits": b, **_fmt(r, ref)})
+            report["uniform"].append({k: v for k, v in r.items() if k != "layers"} | {"bits": b})
+    print_table(rows, cols)
+    if args.hawq:
+        try:
+            configs = hawq_configs(args.hawq)
+        except (OSError, ValueError) as e:
+            print(f"accelgen estimate: --hawq: {e}", file=sys.stderr)
+            return 2
+        res = {name: estimate_network("resnet18", b, cost) for name, b, _ in configs}
+        ref = res["int8"]
+        hrows = []
+        for name, b, entry in configs:
+            r = res[name]
+            avg = sum(b.values()) / len(b)
+            hrows.append({"config": name, "avg bits": avg, **_fmt(r, ref),
+                          "paper EDP": entry.get("edp_js"), "paper energy adv.": entry.get("energy_vs_int8")})
+            report["hawq"].append({"config": name, "avg_bits": avg, "latency_s": r["latency_s"],
+                                   "energy_j": r["energy_j"], "edp": r["edp"]})
+        print("\nResNet-18 with HAWQ-V3 per-layer precisions (conv1 and fc at 8 bits):")
+        print_table(hrows, ["config", ("avg bits", "avg bits", ".2f"), ("lat/8b", "lat/8b", ".4f"),
+                            ("energy/8b", "energy/8b", ".3f"), ("EDP/8b", "EDP/8b", ".3f"),
+                            ("paper energy adv.", "paper energy adv.", ".2f"),
+                            ("paper EDP", "paper EDP", ".2f")])
+        order = ["int4", "low", "medium", "high", "int8"]
+        edp = [res[o]["edp"] for o in order if o in res]
+        ok = all(a < b for a, b in zip(edp, edp[1:]))
+        print(f"EDP ordering int4 < low < medium < high < int8: {'yes' if ok else 'NO'}")
+        report["hawq_edp_order_ok"] = ok
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return 0
