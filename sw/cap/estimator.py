@@ -115,12 +115,16 @@ class CostModel:
         return "per-op costs from the BF-IMNA 2D formulas (no bench JSON: run 'make bench TARGET=cap')"
 
     def _fit(self, bench):
-        recs = [r for r in bench["records"] if r.get("signed") in (False, "False") and r["ok"]]
+        bad = [r["name"] for r in bench["records"] if not r["ok"]]
+        if bad:
+            raise ValueError(f"the bench JSON has {len(bad)} results that differ from numpy (e.g. {bad[0]})")
+        recs = bench["records"]
         for r in recs:
-            if r["op"] in ("add", "mul", "relu"):
+            # ReLU is measured signed (unsigned ReLU is the identity); add and mul unsigned.
+            if r["op"] in ("add", "mul", "relu") and r["name"].startswith("f_"):
                 self.elementwise[(r["op"], r["bits"])] = {k: r[k] for k in ("cycles", "compares", "writes")}
         for op, feat in _FEATURES.items():
-            rs = [r for r in recs if r["op"] == op and "G" in r]
+            rs = [r for r in recs if r["op"] == op and "G" in r and r["signed"] is False]
             if len(rs) < 8:
                 raise ValueError(f"the bench JSON has {len(rs)} {op} points; at least 8 are needed for the fit")
             X = np.array([feat(r["bits"], r["G"], r["J"]) for r in rs], float)
