@@ -164,3 +164,50 @@ def run_both(cfg, programs, work_dir, *, max_cycles=DEFAULT_MAX_CYCLES, traces=T
     iss = [run_iss(cfg, p, trace=traces, max_cycles=max_cycles) for p in programs]
     rtl = run_rtl(cfg, programs, work_dir, trace=traces, max_cycles=max_cycles)
     return [(p, a, b, compare(p, a, b, traces=traces)) for p, a, b in zip(programs, iss, rtl)]
+
+
+def regression_programs(cfg, *, n_random=500, seed=1, testcase=None):
+    """The ISA test programs (built with the toolchain) and ``n_random`` random streams from ``seed``."""
+    from sw.xpulpnn.isatests import build_all
+    from sw.xpulpnn.program import load_elf
+    from sw.xpulpnn.randstream import random_stream
+    progs = []
+    for name, elf in build_all().items():
+        p = load_elf(elf, cfg)
+        p.name = name
+        progs.append(p)
+    if not cfg.xpulpv2:
+        progs = [p for p in progs if p.name.startswith(("rv32", "csr"))]
+    progs += [random_stream(seed + i, cfg) for i in range(n_random)]
+    if testcase:
+        wanted = set(testcase)
+        progs = [p for p in progs if p.name in wanted]
+    return progs
+
+
+def run_regression(cfg, test_dir, *, n_random=500, seed=1, testcase=None, waves=False, max_cycles=200_000):
+    """Every ISA test and ``n_random`` random streams on the ISS and (in one simulator run) on the RTL.
+
+    A program passes when the ISS and the RTL agree (status, tohost, instret, stop pc, commit trace) and, for
+    the ISA tests, the status is "pass". Returns a :class:`sim.runner.RunResult` with one test per program
+    (data: status, instret, rtl cycles) so that :func:`sim.runner.summarize` reports it like any regression.
+    """
+    import time
+    from sim.runner import RunResult as Regression
+    from sim.runner import TestResult
+    t0 = time.monotonic()
+    progs = regression_programs(cfg, n_random=n_random, seed=seed, testcase=testcase)
+    iss = [run_iss(cfg, p, trace=True, max_cycles=max_cycles) for p in progs]
+    test_dir = Path(test_dir)
+    try:
+        rtl = run_rtl(cfg, progs, test_dir, trace=True, max_cycles=max_cycles, waves=waves)
+    except SimError as e:
+        return Regression([], test_dir / "results.xml", test_dir / "sim.log", returncode_error=str(e))
+    tests = []
+    for p, a, b in zip(progs, iss, rtl):
+        problems = compare(p, a, b)
+        if not p.name.startswith("random-") and a.status != "pass":
+            problems.insert(0, f"ISS status {a.status}: {a.message}")
+        tests.append(TestResult(p.name, not problems, "\n".join(problems),
+                                {"status": b.status, "instret": b.instret, "cycles": b.cycles}))
+    return Regression(tests, test_dir / "results.xml", test_dir / "sim.log", wall_s=round(time.monotonic() - t0, 2))
