@@ -1,0 +1,1 @@
+"""RBE: the Reconfigurable Binary Engine (BinConv / Block / Core), see docs/rbe.md."""

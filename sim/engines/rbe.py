@@ -1,0 +1,120 @@
+"""``accelgen sim|regress|verilog rbe``: the RBE engine's command-line plugin (see :mod:`sim.engines`)."""
+
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_CONFIG = "configs/rbe/default.json"
+
+
+def load_config(path):
+    from sw.rbe.config import RBEConfig
+    return RBEConfig.load(path)
+
+
+def top(cfg):
+    from hw.rbe.engine import RBE
+    return RBE(cfg)
+
+
+def manifest(cfg):
+    return {"port_width": cfg.PORT_WIDTH,
+            "host_registers": "sw/rbe/regs.py (map in docs/rbe.md), 32-bit, byte offsets 0x00-0x68",
+            "cores": cfg.N_CORES, "blocks_per_core": cfg.N_BLOCKS, "binconvs_per_block": cfg.N_BINCONVS,
+            "binconv_width": cfg.BINCONV_WIDTH, "bin_ops_per_cycle": cfg.bin_ops_per_cycle,
+            "peak_mac_per_cycle_3x3_a4w2": cfg.ideal_mac_per_cycle("3x3", 4, 2)}
+
+
+def _add_latency(p):
+    p.add_argument("--latency", type=int, help="memory read latency in cycles, 1..65535 (default 8)")
+
+
+def _check_latency(args):
+    if args.latency is not None and not 1 <= args.latency < 65536:
+        print(f"accelgen: --latency must be 1..65535, not {args.latency}", file=sys.stderr)
+        return False
+    return True
+
+
+def add_sim_args(p):
+    p.add_argument("--job", required=True, help="job folder (job.json + x.npy, w.npy, kappa.npy, lambda.npy)")
+    p.add_argument("--backend", choices=("rtl", "golden"), default="rtl")
+    p.add_argument("--out", help="output folder (default: JOB/out-BACKEND)")
+    p.add_argument("--waves", action="store_true", help="record a waveform (FST, else VCD)")
+    _add_latency(p)
+
+
+def sim(args):
+    from sw.common.job import JobError
+    from sw.rbe.job import load_job, read_result, run_golden, write_result
+    from tb.rbe.harness import dram_capacity, run_job_rtl
+
+    if not _check_latency(args):
+        return 2
+    job_dir = Path(args.job)
+    out = Path(args.out) if args.out else job_dir / f"out-{args.backend}"
+    try:
+        job = load_job(job_dir)
+        size = job.plan().image.size
+        if size > dram_capacity(job.cfg):
+            raise JobError(f"{job_dir}: the layer needs {size} bytes of memory, more than the simulated "
+                           f"{dram_capacity(job.cfg)}")
+    except (JobError, ValueError) as e:
+        print(f"accelgen sim: bad job: {e}", file=sys.stderr)
+        write_result(out, "error", 0, 0, 0, {}, f"bad job: {e}")
+        return 2
+
+    t0 = time.monotonic()
+    if args.backend == "golden":
+        write_result(out, "ok", 0, job.layer.macs, 0, {}, "golden model: no timing", run_golden(job))
+    else:
+        run = run_job_rtl(job_dir, out, cfg=job.cfg, waves=args.waves, latency=args.latency)
+        if not (out / "result.json").exists():
+            msg = run.returncode_error or "the simulation produced no result"
+            write_result(out, "error", 0, job.layer.macs, 0, {}, f"simulation failed: {msg} (log: {run.log_path})")
+    result = read_result(out)
+    wall = time.monotonic() - t0
+    cyc = result["cycles"]
+    print(f"{args.backend}: status {result['status']}, cycles {cyc:,}, {result['macs']:,} MACs, "
+          f"{result['mac_per_cycle']:,} MAC/cycle, {result['binary_ops_per_cycle']:,} 1-bit MACs/cycle, {wall:.1f} s")
+    if result["message"]:
+        print(f"  {result['message']}")
+    for k, v in result["counters"].items():
+        print(f"  {k:>16} {v:,}")
+    print(f"results: {out / 'result.json'}" + (f", {out / 'y.npy'}" if result["y"] is not None else ""))
+    if args.waves and args.backend == "rtl":
+        waves = sorted((out / "sim").glob("dump.*"))
+        if waves:
+            print(f"waveform: {waves[0]}")
+    return 0 if result["status"] == "ok" else 1
+
+
+def add_regress_args(p):
+    _add_latency(p)
+
+
+def regress(args, cfg):
+    from sim.runner import print_table, summarize
+    from tb.rbe.harness import run_regression
+
+    if not _check_latency(args):
+        return 2
+    test_dir = Path("build/tests") / f"rbe-{cfg.name}"
+    print(f"rbe {cfg.name} ({args.config}): building and running the regression in {test_dir}", flush=True)
+    t0 = time.monotonic()
+    res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves, n_random=args.random,
+                         seed=args.seed, latency=args.latency)
+    rows = []
+    for rec in res.records:
+        if rec.get("name") != rec.get("test"):
+            rows.append({"test": rec.get("test"), "case": rec.get("name"), "cycles": rec.get("cycles", ""),
+                         "MAC/cycle": round(rec["macs"] / rec["cycles"], 1) if rec.get("macs") else ""})
+    print_table(rows, ["test", "case", ("cycles", "cycles", ",d"), "MAC/cycle"])
+    summary = [{"test": t.name, "result": "PASS" if t.passed else "FAIL",
+                "note": (t.message.splitlines()[0][:110] if t.message else
+                         ", ".join(f"{k}={v}" for k, v in t.data.items() if k not in ("sim_time_ns", "wall_s",
+                                                                                     "message")))[:110]}
+               for t in res.tests]
+    print()
+    print_table(summary, ["test", "result", "note"])
+    return summarize(res, test_dir, cfg.to_dict(), time.monotonic() - t0, waves=args.waves)
