@@ -2,7 +2,7 @@
 
     accelgen estimate cap --network resnet50 [--bits 2,4,8,16] [--costs auto|rtl|formula] [--json OUT]
     accelgen estimate cap --network resnet18 --hawq ../shared/data/hawq_v3_resnet18.json
-    accelgen estimate cap --network all
+    accelgen estimate cap --network all --segmentation
 """
 
 import json
@@ -22,6 +22,8 @@ def register(subparsers):
     c.add_argument("--costs", choices=("auto", "rtl", "formula"), default="auto",
                    help="per-op costs: RTL bench JSON (auto: if present) or the paper's formulas")
     c.add_argument("--bench", default="build/bench/cap.json", help="bench JSON with RTL-measured costs")
+    c.add_argument("--segmentation", action="store_true",
+                   help="model segmented CAPs (all row pairs of a tree level in parallel; not in the RTL)")
     c.add_argument("--json", help="write the estimates as JSON here")
     c.set_defaults(func=run)
 
@@ -39,13 +41,13 @@ def run(args):
 
     try:
         if args.costs == "auto":
-            cost = CostModel.load(args.bench)
+            cost = CostModel.load(args.bench, args.segmentation)
         elif args.costs == "rtl":
             if not Path(args.bench).is_file():
                 raise ValueError(f"--costs rtl: no bench JSON at {args.bench} (run 'make bench TARGET=cap')")
-            cost = CostModel("rtl", json.loads(Path(args.bench).read_text()))
+            cost = CostModel("rtl", json.loads(Path(args.bench).read_text()), args.segmentation)
         else:
-            cost = CostModel("formula")
+            cost = CostModel("formula", segmented=args.segmentation)
         nets = list(NETWORKS) if args.network == "all" else [args.network]
         for n in nets:
             if n not in NETWORKS:

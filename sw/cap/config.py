@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from pathlib import Path
 
 __all__ = ["CAPConfig", "BUS_WIDTH", "INDEX_BITS", "MAX_BITS"]
 
@@ -87,12 +86,8 @@ class CAPConfig:
 
     @classmethod
     def load(cls, path) -> "CAPConfig":
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON: {e}") from None
-        return cls.from_dict(d)
+        from sw.common.job import _read_json
+        return cls.from_dict(_read_json(path))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

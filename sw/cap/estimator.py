@@ -63,15 +63,15 @@ def _levels(J):
     return J.bit_length() - 1
 
 
-def gemm_features(M, G, J):
+def gemm_features(M, G, J, segmented=False):
     L = _levels(J)
-    pairs = G * (J - 1)
+    pairs = L if segmented else G * (J - 1)       # segmentation moves every row pair of a level at once
     return [1, M, M * M, L, L * M, L * L, pairs]
 
 
-def pool_features(M, G, J):
+def pool_features(M, G, J, segmented=False):
     L = _levels(J)
-    pairs = G * (J // 2 - 1)
+    pairs = L - 1 if segmented else G * (J // 2 - 1)
     return [1, M, L, L * M, L * L, pairs]
 
 
@@ -88,10 +88,11 @@ class CostModel:
         The bench JSON (needed for ``"rtl"``).
     """
 
-    def __init__(self, source="formula", bench=None):
+    def __init__(self, source="formula", bench=None, segmented=False):
         if source not in ("rtl", "formula"):
             raise ValueError(f"source must be 'rtl' or 'formula', not {source!r}")
         self.source = source
+        self.segmented = segmented
         self.fits = {}
         self.residual = 0.0
         self.elementwise = {}
@@ -101,14 +102,18 @@ class CostModel:
             self._fit(bench)
 
     @classmethod
-    def load(cls, bench_path="build/bench/cap.json"):
+    def load(cls, bench_path="build/bench/cap.json", segmented=False):
         """``rtl`` costs from the bench JSON if it exists, else the formulas."""
         p = Path(bench_path)
         if p.is_file():
-            return cls("rtl", json.loads(p.read_text()))
-        return cls("formula")
+            return cls("rtl", json.loads(p.read_text()), segmented)
+        return cls("formula", segmented=segmented)
 
     def describe(self):
+        seg = "; segmentation modelled (row pairs of a level moved at once)" if self.segmented else ""
+        return self._describe() + seg
+
+    def _describe(self):
         if self.source == "rtl":
             return (f"per-op costs measured on the RTL (bench JSON; {len(self.elementwise)} elementwise points, "
                     f"GEMM/pool fits with max residual {self.residual:.2g} cycles)")
@@ -139,7 +144,7 @@ class CostModel:
     def run(self, op, M, *, G=1, J=2, signed=False):
         if self.source == "rtl":
             if op in self.fits:
-                f = np.array(_FEATURES[op](M, G, J), float)
+                f = np.array(_FEATURES[op](M, G, J, self.segmented), float)
                 return {k: max(0.0, float(f @ c)) for k, c in self.fits[op].items()}
             if (op, M) not in self.elementwise:
                 raise ValueError(f"the bench JSON has no {op} at {M} bits")
@@ -147,15 +152,15 @@ class CostModel:
         # Formulas, with the compare/write split of spec section 3.
         L = _levels(J)
         if op == "matmul":
-            cyc = formulas.matmul(M, G, J, 1)
-            serial = G * (J - 1)
+            cyc = formulas.matmul(M, G, J, 1, segmented=self.segmented)
+            serial = _levels(J) if self.segmented else G * (J - 1)
             return {"cycles": cyc, "compares": 4 * M * M + 4 * serial, "writes": 2 * M + 4 * M * M + 4 * serial,
                     "vertical": 8 * serial}
         if op in ("maxpool", "avgpool"):
             S, K = J, G
-            cyc = formulas.formula(op, M, S=S, K=K)
+            cyc = formulas.formula(op, M, S=S, K=K, segmented=self.segmented)
             per = 10 if op == "maxpool" else 8
-            serial = K * (S // 2 - 1)
+            serial = _levels(S) - 1 if self.segmented else K * (S // 2 - 1)
             return {"cycles": cyc, "compares": (cyc - 3 * M) / 2, "writes": 2 * M + (cyc - 3 * M) / 2,
                     "vertical": per * serial}
         cyc = formulas.formula(op, M)

@@ -19,7 +19,7 @@ import numpy as np
 from .config import CAPConfig
 from .isa import Program, ProgramError
 
-__all__ = ["Chunk", "OPS", "op_chunks", "check_inputs", "reference", "run_generator",
+__all__ = ["Chunk", "OPS", "OpRun", "op_chunks", "check_inputs", "reference", "run_generator",
            "add_lut", "sub_lut", "max_lut", "ADD_LUT", "SUB_LUT"]
 
 OPS = ("add", "sub", "mul", "reduce", "matmul", "relu", "maxpool", "avgpool")
@@ -143,11 +143,6 @@ def mul_lut(p, a, b, r, f, mode):
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
-def _bits_of(values, width):
-    u = np.asarray(values, dtype=np.int64)
-    return [((u >> j) & 1).astype(bool) for j in range(width)]
-
-
 def _to_int(bits, signed):
     """Columns of bits (list of arrays, LSB first) -> int64 values."""
     w = len(bits)
@@ -454,21 +449,52 @@ def op_chunks(cfg: CAPConfig, op, bits, signed, arrs, window=None):
     return res.reshape(*a.shape[:-1], a.shape[-1] // window)
 
 
+class OpRun:
+    """Drives an :func:`op_chunks` generator for a synchronous or an asynchronous executor::
+
+        run = OpRun(gen)
+        while run.chunk is not None:
+            run.feed(*execute(run.chunk))      # (col_out, row_out, counters); ``await`` it on the RTL
+
+    Attributes
+    ----------
+    chunk : Chunk or None
+        The next run to execute (None when the operation is complete).
+    result : numpy.ndarray
+        The operation's result once complete.
+    counters : dict
+        Summed ``cycles``, ``compares``, ``writes``, ``reads`` of the runs so far.
+    runs : int
+    """
+
+    def __init__(self, gen):
+        self.gen = gen
+        self.counters = {"cycles": 0, "compares": 0, "writes": 0, "reads": 0}
+        self.runs = 0
+        self.result = None
+        self.chunk = None
+        self._advance(lambda: next(gen))
+
+    def _advance(self, step):
+        try:
+            self.chunk = step()
+        except StopIteration as e:
+            self.chunk, self.result = None, e.value
+
+    def feed(self, col_out, row_out, counters):
+        for k in self.counters:
+            self.counters[k] += counters[k]
+        self.runs += 1
+        self._advance(lambda: self.gen.send((col_out, row_out)))
+
+
 def run_generator(gen, execute):
-    """Drive an :func:`op_chunks` generator with ``execute(chunk) -> (col_out, row_out, counters)``;
-    returns ``(result, summed counters, number of chunks)``."""
-    total = {"cycles": 0, "compares": 0, "writes": 0, "reads": 0}
-    n = 0
-    try:
-        chunk = next(gen)
-        while True:
-            col_out, row_out, counters = execute(chunk)
-            for k in total:
-                total[k] += counters[k]
-            n += 1
-            chunk = gen.send((col_out, row_out))
-    except StopIteration as e:
-        return e.value, total, n
+    """Run every chunk of ``gen`` with ``execute(chunk) -> (col_out, row_out, counters)``;
+    returns ``(result, summed counters, number of runs)``."""
+    run = OpRun(gen)
+    while run.chunk is not None:
+        run.feed(*execute(run.chunk))
+    return run.result, run.counters, run.runs
 
 
 def reference(op, bits, signed, arrs, window=None):

@@ -102,20 +102,12 @@ class CapDriver:
         return col_out, row_out, counters
 
     async def run_op(self, cfg, op, bits, signed, arrs, window=None):
-        """Drive :func:`sw.cap.programs.op_chunks` on the RTL; returns ``(result, counters, n_chunks)``."""
-        from sw.cap.programs import op_chunks
-        gen = op_chunks(cfg, op, bits, signed, arrs, window)
-        total = {"cycles": 0, "compares": 0, "writes": 0, "reads": 0}
-        n = 0
-        self.vertical = 0          # vertical micro-ops of the op's programs (the RTL does not count them apart)
-        try:
-            chunk = next(gen)
-            while True:
-                self.vertical += sum(u.op in (Op.VCMP, Op.VWR) for u in chunk.program.uops)
-                col_out, row_out, counters = await self.execute(chunk)
-                for k in total:
-                    total[k] += counters[k]
-                n += 1
-                chunk = gen.send((col_out, row_out))
-        except StopIteration as e:
-            return e.value, total, n
+        """Run a checked operation on the RTL; returns ``(result, counters, runs)``. ``self.vertical`` counts
+        its vertical micro-ops (the RTL does not count them apart)."""
+        from sw.cap.programs import OpRun, op_chunks
+        run = OpRun(op_chunks(cfg, op, bits, signed, arrs, window))
+        self.vertical = 0
+        while run.chunk is not None:
+            self.vertical += sum(u.op in (Op.VCMP, Op.VWR) for u in run.chunk.program.uops)
+            run.feed(*(await self.execute(run.chunk)))
+        return run.result, run.counters, run.runs
