@@ -38,9 +38,9 @@ _KEYS = {
     "R": (16, range(2, 129)),
     "C": (16, range(2, 129)),
     "W": (8, _POW2(0, 5)),
-    "MEM_DEPTH": (32768, _POW2(6, 20)),
+    "MEM_DEPTH": (4096, _POW2(6, 20)),
     "ACC_DEPTH": (4096, _POW2(4, 16)),
-    "WGT_DEPTH": (256, _POW2(2, 16)),
+    "WGT_DEPTH": (1024, _POW2(2, 16)),
     "MAX_TILES": (8, range(1, 129)),
 }
 
@@ -84,9 +84,9 @@ class SystolicConfig:
     R: int = 16
     C: int = 16
     W: int = 8
-    MEM_DEPTH: int = 32768
+    MEM_DEPTH: int = 4096
     ACC_DEPTH: int = 4096
-    WGT_DEPTH: int = 256
+    WGT_DEPTH: int = 1024
     MAX_TILES: int = 8
 
     def __post_init__(self):

@@ -32,8 +32,9 @@ __all__ = ["Run", "Plan", "plan", "multi_tiles", "pad_input", "input_image", "we
            "output_from_image", "scalesim_ws_cycles", "ideal_ws_cycles", "physical_bound", "DUP_MAX",
            "INT32_MAX_K", "run_cycles", "reference"]
 
-#: Largest ratio of stored input elements (all lanes, with halos) to the padded input the chosen layout may
-#: need; the lowered matrix would need KH*KW/stride^2. A block per image is always allowed.
+#: Largest ratio of stored input elements (all lanes, with halos) to the padded input a layout may use, unless
+#: it still stores fewer elements than the lowered (im2col) matrix, KH*KW*T per channel. One block per image is
+#: always allowed. Small images need the second rule to fill the W lanes of a word.
 DUP_MAX = 2.0
 #: Longest reduction whose int32 sums cannot wrap for any int8 operands (K * 128 * 128 <= 2^31 - 1).
 INT32_MAX_K = (2 ** 31 - 1) // (128 * 128)
@@ -183,8 +184,6 @@ def _blocks(cfg, layer, rows, ncf, nkw, tiles, nco):
     best = None
     for hb in range(1, rows + 1):
         bh = -(-rows // hb)
-        if hb > 1 and -(-rows // (hb - 1)) == bh and False:
-            continue
         vh = (hb - 1) * s + layer.kernel_h
         for wb in range(1, wo + 1):
             bw = -(-wo // wb)
@@ -195,7 +194,8 @@ def _blocks(cfg, layer, rows, ncf, nkw, tiles, nco):
             vw = (wb - 1) * s + (nkw - 1) * tiles + 1
             plane = groups * vh * vw
             whole = hb == rows and wb == wo
-            if not whole and plane * W > DUP_MAX * needed:
+            lowered = n * rows * wo * layer.kernel_h * layer.kernel_w
+            if not whole and plane * W > DUP_MAX * needed and plane * W >= lowered:
                 continue
             if ncf * plane + nco * groups * hb * wb > cfg.MEM_DEPTH:
                 continue

@@ -6,6 +6,7 @@ benchmark. Cases and layers travel to the simulator as JSON in environment varia
 
 import json
 import os
+import re
 from pathlib import Path
 
 from sim.runner import run_cocotb
@@ -26,12 +27,49 @@ ENV_CASES = "SYSTOLIC_CASES"
 ENV_LAYERS = "SYSTOLIC_LAYERS"
 
 
+def _strip_zero_memory_init(path: Path):
+    """Drop the ``initial`` blocks that zero each memory word by word (Amaranth always emits them).
+
+    Every vector-memory, weight-bank and accumulator word is written (by the DMA or by the first fold) before
+    it is read, so the simulation does not need them, and Verilator would spend minutes compiling hundreds of
+    thousands of constant assignments. Blocks that set anything other than zero are kept.
+    """
+    text = path.read_text()
+    if "initial begin" not in text:
+        return
+    out, block = [], None
+    for line in text.splitlines(keepends=True):
+        if block is None:
+            if line.strip() == "initial begin":
+                block = [line]
+            else:
+                out.append(line)
+            continue
+        block.append(line)
+        if line.strip() == "end":
+            body = block[1:-1]
+            if not body or not all(_ZERO_WORD.match(b) for b in body):
+                out.extend(block)
+            block = None
+    out.extend(block or [])
+    new = "".join(out)
+    if new != text:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(new)
+        tmp.replace(path)
+
+
+_ZERO_WORD = re.compile(r"^\s+[\w$\\.]+\[\d+\] = \d+'[dh]0;\s*$")
+
+
 def systolic_verilog(cfg: SystolicConfig, *, out_root="build/verilog"):
-    """Verilog of ``SimTop(Systolic(cfg))``, cached by config and generator source."""
+    """Verilog of ``SimTop(Systolic(cfg))``, cached by config and generator source (zero memory init removed)."""
     from hw.systolic.core import Systolic
     depth = dram_depth_log2(cfg)
     key = {"engine": "systolic", "config": cfg.to_dict(), "dram_depth_log2": depth}
-    return generate("systolic", lambda: SimTop(Systolic(cfg), dram_depth_log2=depth), key, out_root)
+    vb = generate("systolic", lambda: SimTop(Systolic(cfg), dram_depth_log2=depth), key, out_root)
+    _strip_zero_memory_init(vb.files[0])
+    return vb
 
 
 def systolic_build(cfg: SystolicConfig, *, waves=False):

@@ -1,0 +1,50 @@
+"""The systolic cocotb regression on Verilator (one build per configuration) and an RTL job through the CLI."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sw.systolic import golden
+from sw.systolic.config import SystolicConfig
+from sw.systolic.job import read_result, write_conv_job
+from sw.systolic.layer import ConvLayer
+from tb.systolic.cases import cases_for, random_operands
+from tb.systolic.harness import run_regression
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ["r4c4_w1.json", "r8c8_w4.json", "default.json"]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("config", CONFIGS)
+def test_systolic_regression(config):
+    cfg = SystolicConfig.load(ROOT / "configs" / "systolic" / config)
+    res = run_regression(cfg, ROOT / "build" / "tests" / f"pytest-systolic-{cfg.name}")
+    assert not res.returncode_error, f"simulation error: {res.returncode_error}; log {res.log_path}"
+    names = {t.name for t in res.tests}
+    for case in cases_for(cfg):
+        assert case.name in names, f"{case.name} did not run (log {res.log_path})"
+    assert "hang_reports_cycle_limit" in names
+    failed = [t for t in res.tests if not t.passed]
+    assert not failed, "\n".join(f"{t.name}: {t.message}" for t in failed) + f"\nlog: {res.log_path}"
+    # The counters behind "each vector memory is read at most once every W cycles".
+    for t in res.tests:
+        if "min_read_gap" in t.data:
+            assert t.data["min_read_gap"] >= cfg.W and (cfg.W == 1 or t.data["port_conflicts"] == 0)
+
+
+@pytest.mark.rtl
+def test_rtl_job_through_the_cli(tmp_path, capsys):
+    cfg = SystolicConfig.load(ROOT / "configs" / "systolic" / "r4c4_w1.json")
+    layer = ConvLayer(2, 7, 6, 5, 6, 3, 3, 2, 1)
+    x, w = random_operands(layer, 11)
+    job = write_conv_job(tmp_path / "job", cfg, layer, x, w)
+    assert main(["sim", "systolic", "--job", str(job)]) == 0
+    res = read_result(job / "out-rtl")
+    assert res["status"] == "ok" and res["backend"] == "rtl"
+    assert res["cycles"] == res["reference"]["model_cycles"] and res["counters"]["dma_cycles"] > 0
+    assert res["utilization"] == pytest.approx(layer.macs / (16 * res["cycles"]), abs=1e-6)
+    np.testing.assert_array_equal(np.load(job / "out-rtl" / "ofmap.npy"), golden.conv2d(layer, x, w))
+    assert "status ok" in capsys.readouterr().out
