@@ -32,7 +32,8 @@ class PassIter(wiring.Component):
     first : Out(1)         kit == 0 and q == 0: accumulators start from zero
     final : Out(1)         last kit and last q: the k_out tile's outputs become final in this pass
     last : Out(1)          this is the job's last pass
-    done : Out(1)          advanced past the last pass
+    done : Out(1)          advanced past the last pass; also high from reset until the first restart,
+                           so that no unit issues requests before a job has started
     """
 
     def __init__(self, tile: int):
@@ -42,7 +43,7 @@ class PassIter(wiring.Component):
             "h_out": In(SIDE_BITS), "w_out": In(SIDE_BITS), "n_kot": In(TILE_BITS), "n_kit": In(TILE_BITS),
             "n_q": In(2),
             "ty": Out(SIDE_BITS), "tx": Out(SIDE_BITS), "kot": Out(TILE_BITS), "kit": Out(TILE_BITS), "q": Out(1),
-            "first": Out(1), "final": Out(1), "last": Out(1), "done": Out(1),
+            "first": Out(1), "final": Out(1), "last": Out(1), "done": Out(1, init=1),
         })
 
     def elaborate(self, platform):

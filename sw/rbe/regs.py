@@ -93,8 +93,9 @@ def describe_wait(debug: int) -> str:
         else:
             parts.append(f"waits for a free output buffer ({f['tiles_in_flight']} tiles in flight, "
                          f"store {'idle' if f['store_idle'] else 'busy'})")
-    elif state == "CHANNELS" and not f["weight_valid"]:
-        parts.append("waits for a weight word (WeightStreamer)")
+    elif state == "CHANNELS":
+        parts.append("waits for a weight word (WeightStreamer)" if not f["weight_valid"] else
+                     "computing (a weight word is available: not stalled)")
     elif state == "DRAIN":
         parts.append(f"waits for the Store to write {f['tiles_in_flight']} tile(s)")
     return ", ".join(parts)
