@@ -301,8 +301,8 @@ class Core(wiring.Component):
             m.d.comb += [redirect.eq(x_fire), redirect_pc.eq(csr.mepc)]
         with m.Elif(is_[Unit.SYSTEM] & (c.sys_op != SysOp.WFI)):
             m.d.comb += [redirect.eq(x_fire), redirect_pc.eq(csr.mtvec & ~3)]
-        with m.Elif(c.flush):
-            # CSR / hardware-loop writes: refetch with the new state
+        with m.Elif(c.flush & (~is_[Unit.CSR] | (c.csr_op == 1) | (rs1 != 0))):
+            # CSR writes, hardware-loop writes, fence.i: refetch with the new state (CSR reads do not flush)
             m.d.comb += [redirect.eq(x_fire), redirect_pc.eq(seq_next)]
 
         # results

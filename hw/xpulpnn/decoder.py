@@ -135,7 +135,11 @@ class Decoder(wiring.Component):
             with m.If((w[8:12] == 0) & (f3 < 6)):
                 # starti/endi/setup: byte offset; counti/setupi: count; setupi's end offset comes from rs1
                 imm = Mux((f3 == 3) | (f3 == 5), uimm, Cat(Const(0, 1), uimm))
-                legal(Unit.HWLOOP, hw_op=f3, imm=imm, flush=1)
+                # lp.setup(i) starts the body at pc + 4: the two instructions already fetched are body
+                # instructions, decided correctly without the new registers unless one of them is the end
+                end_off = Mux(f3 == 5, Cat(Const(0, 1), f.rs1), Cat(Const(0, 1), uimm))
+                long_body = ((f3 == 4) | (f3 == 5)) & (end_off >= 12)
+                legal(Unit.HWLOOP, hw_op=f3, imm=imm, flush=~long_body)
         with m.Case(OP.VECOP):
             f5 = w[27:32]
             b25 = w[25]

@@ -53,7 +53,8 @@ def include_dir(build_dir=BUILD_DIR) -> Path:
     return inc
 
 
-def compile_program(sources, out=None, *, c_runtime=None, defines=(), extra_flags=(), build_dir=BUILD_DIR):
+def compile_program(sources, out=None, *, c_runtime=None, defines=(), extra_flags=(), linker_script=LINK_LD,
+                    build_dir=BUILD_DIR):
     """Compile and link ``sources`` into an ELF (cached).
 
     Parameters
@@ -67,6 +68,8 @@ def compile_program(sources, out=None, *, c_runtime=None, defines=(), extra_flag
     defines : iterable of str
         ``NAME`` or ``NAME=VALUE`` preprocessor definitions.
     extra_flags : iterable of str
+    linker_script : path-like
+        Default ``env/link.ld`` (RAM at 0x8000_0000).
 
     Returns
     -------
@@ -89,9 +92,9 @@ def compile_program(sources, out=None, *, c_runtime=None, defines=(), extra_flag
     inc = include_dir(build_dir)
     srcs = sources + ([CRT0, RUNTIME] if c_runtime else [])
     flags = [*CFLAGS, f"-I{ENV_DIR}", f"-I{inc}", *(f"-D{d}" for d in defines), *extra_flags,
-             f"-T{LINK_LD}"]
+             f"-T{linker_script}"]
     h = hashlib.sha256(" ".join(flags).encode())
-    for f in [*srcs, LINK_LD, inc / "xpulpnn_insn.h", *sorted(ENV_DIR.glob("*.h"))]:
+    for f in [*srcs, Path(linker_script), inc / "xpulpnn_insn.h", *sorted(ENV_DIR.glob("*.h"))]:
         h.update(f.read_bytes())
     for s in sources:   # headers next to the sources
         for hdr in sorted(s.parent.glob("*.h")):

@@ -1,0 +1,139 @@
+"""xpulpnn on Verilator (one build of the default config): the ISA suite and 500 random streams RTL vs ISS by
+commit trace, the benchmark kernels' cycles and results, and the ``accelgen sim|trace diff xpulpnn`` commands."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sw.xpulpnn import isa
+from sw.xpulpnn.config import RAM_BASE, XpulpNNConfig
+from sw.xpulpnn.program import Program, load_elf
+
+ROOT = Path(__file__).resolve().parent.parent
+CFG = XpulpNNConfig.load(ROOT / "configs" / "xpulpnn" / "default.json")
+N_RANDOM = 500
+SEED = 1
+
+
+@pytest.mark.rtl
+def test_isa_suite_and_random_streams_rtl_vs_iss():
+    from tb.xpulpnn.harness import run_regression
+    print(f"random streams: seeds {SEED}..{SEED + N_RANDOM - 1}")
+    res = run_regression(CFG, ROOT / "build" / "tests" / "pytest-xpulpnn", n_random=N_RANDOM, seed=SEED)
+    assert not res.returncode_error, res.returncode_error
+    names = {t.name for t in res.tests}
+    for must in ("rv32ui-add", "rv32ui-lb", "rv32ui-jalr", "rv32um-div", "rv32um-mulhsu", "xpulp-sdotsp",
+                 "xpulp-dotusp", "xpulp-postinc", "xpulpnn-mlsdotsup", "xpulpnn-mlsdotusp", "hwloop", "csr_trap"):
+        assert must in names
+    randoms = [t for t in res.tests if t.name.startswith("random-")]
+    assert len(randoms) == N_RANDOM
+    assert sum(t.data["status"] == "pass" for t in randoms) > 0.9 * N_RANDOM
+    failed = [t for t in res.tests if not t.passed]
+    assert not failed, "\n".join(f"{t.name}: {t.message}" for t in failed[:5])
+    # the design retires one instruction per cycle apart from control transfers and the divider
+    add = next(t for t in res.tests if t.name == "rv32ui-add")
+    assert add.data["cycles"] <= add.data["instret"] + 8
+
+
+@pytest.mark.rtl
+def test_kernels_rtl():
+    from sw.xpulpnn.kernels import INNER, build_inner, build_matmul, check_inner, check_matmul, dump_size
+    from tb.xpulpnn.harness import run_rtl
+    kernels = [build_inner(f) for f in INNER]
+    progs = [load_elf(k.elf, CFG) for k in kernels]
+    elf, w, a = build_matmul(64, 64, 64)
+    mm = load_elf(elf, CFG)
+    runs = run_rtl(CFG, progs + [mm], ROOT / "build" / "tests" / "pytest-xpulpnn-kernels",
+                   dump_bytes=max(dump_size(p) for p in progs + [mm]))
+    res = {}
+    for k, p, r in zip(kernels, progs, runs):
+        assert r.status == "pass", r.message
+        res[k.form] = check_inner(k, p, r.ram)
+        assert res[k.form]["ok"], k.form
+    # one instruction per cycle in the loop bodies: 14 (Xpulp) and 9 (MAC&LOAD) cycles per iteration
+    assert res["xpulp-b"]["cycles_per_iter"] == 14
+    for form in ("mls-b", "mls-n", "mls-c"):
+        assert res[form]["cycles_per_iter"] == 9
+    assert round(res["xpulp-b"]["mac_per_cycle_steady"], 2) >= 2.29
+    assert round(res["mls-b"]["mac_per_cycle_steady"], 2) >= 3.56
+    assert res["mls-n"]["mac_per_cycle_steady"] >= 7.1
+    assert res["mls-c"]["mac_per_cycle_steady"] >= 14.2
+    # set-up (NN-RF fill, lp.setup, two mcycle reads) costs a bounded number of cycles per loop
+    assert res["mls-b"]["cycles"] <= 9 * 64 + 12
+    mm_res = check_matmul(mm, runs[-1].ram, w, a)
+    assert mm_res["ok"], mm_res
+    assert mm_res["mac_per_cycle"] > 2.5
+
+
+def _accelgen(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def _elf(tmp_path, name, body, ld=None):
+    from sw.xpulpnn.toolchain import LINK_LD, compile_program
+    src = tmp_path / f"{name}.S"
+    src.write_text('  .section .text.init, "ax", @progbits\n  .globl _start\n_start:\n' + body +
+                   '\n  .section .tohost, "aw", @progbits\n  .globl tohost\ntohost: .word 0, 0\n')
+    return compile_program([src], tmp_path / f"{name}.elf", linker_script=ld or LINK_LD)
+
+
+@pytest.mark.rtl
+def test_cli_timeout_error_and_trace_diff(tmp_path):
+    spin = _elf(tmp_path, "spin", "1: j 1b")
+    out = tmp_path / "spin"
+    r = _accelgen("sim", "xpulpnn", "--elf", str(spin), "--max-cycles", "2000", "--out", str(out))
+    assert r.returncode == 1, r.stdout + r.stderr
+    res = json.loads((out / "result.json").read_text())
+    assert res["status"] == "timeout" and 2000 <= res["cycles"] <= 2010 and set(res) == {
+        "status", "tohost", "cycles", "instret", "pc", "message"}
+
+    # an ELF outside the RAM map is refused with a clear error
+    far_ld = tmp_path / "far.ld"
+    far_ld.write_text("ENTRY(_start)\nSECTIONS { . = 0x10000; .text.init : { *(.text.init) } "
+                      ".tohost : { *(.tohost) } }\n")
+    far = _elf(tmp_path, "far", "1: j 1b", ld=far_ld)
+    out = tmp_path / "far"
+    r = _accelgen("sim", "xpulpnn", "--elf", str(far), "--out", str(out))
+    assert r.returncode == 2
+    assert "lies outside the RAM 0x80000000" in r.stderr
+    assert json.loads((out / "result.json").read_text())["status"] == "error"
+
+    # pass on both backends, identical traces, fail code through tohost
+    ok = _elf(tmp_path, "ok", "  li a0, 6\n  li a1, 7\n  mul a2, a0, a1\n  la t0, tohost\n  li t1, 1\n  sw t1, 0(t0)\n1: j 1b")
+    for backend in ("rtl", "iss"):
+        out = tmp_path / f"ok-{backend}"
+        r = _accelgen("sim", "xpulpnn", "--elf", str(ok), "--backend", backend, "--trace", "--out", str(out))
+        assert r.returncode == 0, r.stdout + r.stderr
+        res = json.loads((out / "result.json").read_text())
+        assert (res["status"], res["tohost"], res["instret"]) == ("pass", 1, 7)
+        assert "x12=0000002a" in (out / "trace.log").read_text()
+    r = _accelgen("trace", "diff", "xpulpnn", "--elf", str(ok), "--out", str(tmp_path / "diff"))
+    assert r.returncode == 0 and "traces identical (7 retired instructions)" in r.stdout, r.stdout + r.stderr
+    bad = _elf(tmp_path, "bad", "  la t0, tohost\n  li t1, 7\n  sw t1, 0(t0)\n1: j 1b")
+    out = tmp_path / "bad"
+    r = _accelgen("sim", "xpulpnn", "--elf", str(bad), "--out", str(out))
+    res = json.loads((out / "result.json").read_text())
+    assert r.returncode == 1 and (res["status"], res["tohost"]) == ("fail", 7) and "test 3 failed" in res["message"]
+
+
+@pytest.mark.rtl
+def test_illegal_and_misaligned_stop_with_pc(tmp_path):
+    from tb.xpulpnn.harness import compare, run_iss, run_rtl
+
+    def prog(name, words):
+        text = b"".join(w.to_bytes(4, "little") for w in words)
+        return Program([(RAM_BASE, text)], RAM_BASE, RAM_BASE + 0x1000, name=name)
+    progs = [prog("illegal", [isa.i_type(isa.OP.OP_IMM, 0, 1, 0, 1), isa.pv_mlsdot("sp", "b", 0, 0, 0) ^ (1 << 27)]),
+             prog("misaligned", [isa.u_type(isa.OP.LUI, 1, 0x80000), isa.i_type(isa.OP.LOAD, 2, 2, 1, 2)]),
+             prog("outside", [isa.i_type(isa.OP.LOAD, 2, 2, 0, 16)]),
+             prog("fetch", [isa.j_type(0, 0x40000)])]
+    rtl = run_rtl(CFG, progs, tmp_path / "sim", trace=True, max_cycles=1000)
+    want = {"illegal": ("illegal instruction", RAM_BASE + 4), "misaligned": ("misaligned", RAM_BASE + 4),
+            "outside": ("outside the RAM", RAM_BASE), "fetch": ("instruction fetch", RAM_BASE + 0x40000)}
+    for p, r in zip(progs, rtl):
+        iss = run_iss(CFG, p, trace=True, max_cycles=1000)
+        assert not compare(p, iss, r), compare(p, iss, r)
+        assert r.status == "error" and want[p.name][0] in r.message and r.pc == want[p.name][1], (p.name, r)
