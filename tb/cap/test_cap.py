@@ -98,7 +98,8 @@ async def cycles_vs_formulas(dut):
 
 @cocotb.test()
 async def errors_are_reported(dut):
-    """A bad opcode, a column outside the array, a too-long program and a DMA beyond a buffer stop with a code."""
+    """A bad opcode, a column outside the array, a too-long program and a DMA beyond a buffer stop with a code;
+    a hung DMA is reported at its cycle limit."""
     d = await _driver(dut)
     p = Program(CFG)
     p.setcol(0, 1)
@@ -141,4 +142,12 @@ async def errors_are_reported(dut):
     # The CAP still works after the errors.
     col, _, counters = await d.execute(_Chunk)
     assert col[0].all() and counters["cycles"] == 2
+    # A DRAM slower than the cycle limit: the report says the DMA waits on the DRAM.
+    d.dram.set_latency(60000)
+    try:
+        await d.dma(addr=0, count=4, target=1, store=False)
+        msgs.append("no timeout with a 60000-cycle DRAM latency")
+    except RtlError as e:
+        if "the DMA waits on the DRAM (0 of 4 words moved)" not in str(e):
+            msgs.append(f"expected a DMA wait report, got {e}")
     assert not msgs, "\n".join(msgs)
