@@ -53,6 +53,27 @@ def _formula(c):
     return formulas.formula(c["op"], c["bits"], **f)
 
 
+def _plot(fr, path):
+    """RTL cycles (solid) and formula (dashed) against M, one colour per op."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for op in ("add", "mul", "relu", "reduce", "matmul", "maxpool", "avgpool"):
+        rs = sorted((r for r in fr if r["op"] == op), key=lambda r: r["bits"])
+        line, = ax.plot([r["bits"] for r in rs], [r["cycles"] for r in rs], "-o", ms=3, label=op)
+        ax.plot([r["bits"] for r in rs], [r["formula"] for r in rs], "--", color=line.get_color())
+    ax.set_xlabel("precision M (bits)")
+    ax.set_ylabel("cycles per run (solid: RTL, dashed: BF-IMNA 2D formula)")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="configs/cap/default.json")
@@ -89,7 +110,7 @@ def main(argv=None):
     summary = {"config": cfg.to_dict(), "wall_s": round(wall, 1), "exact": exact,
                "all_bit_exact": all(r["ok"] for r in records)}
     out.write_text(json.dumps({"summary": summary, "records": records}, indent=1) + "\n")
-    print(f"wrote {out}")
+    print(f"wrote {out}, {_plot(fr, out.with_name('cap_cycles.png'))}")
     est = subprocess.run([sys.executable, "-m", "sim.cli", "estimate", "cap", "--costs", "rtl", "--bench", str(out),
                           "--hawq", "/work/shared/data/hawq_v3_resnet18.json",
                           "--json", str(out.with_name("cap_estimate.json"))])

@@ -212,3 +212,13 @@ def test_bad_job_exit_status(tmp_path):
     np.save(job / "op0_a.npy", np.array([1, 5]))
     assert main(["sim", "cap", "--job", str(job), "--backend", "golden"]) == 2
     assert "outside the 2-bit signed range" in json.loads((job / "out-golden" / "result.json").read_text())["message"]
+
+
+def test_program_too_long_for_the_job_config(tmp_path, capsys):
+    from sim.cli import main
+    small = CAPConfig(prog_depth=1024)
+    job = write_cap_job(tmp_path / "job", small, [{"op": "mul", "bits": 16, "signed": False,
+                                                   "inputs": {"a": np.array([3]), "b": np.array([5])}}])
+    assert main(["sim", "cap", "--job", str(job), "--backend", "golden"]) == 1
+    msg = read_cap_result(job / "out-golden")["message"]
+    assert "ops[0]: program of 2112 micro-ops is longer than the program memory (prog_depth=1024)" in msg
