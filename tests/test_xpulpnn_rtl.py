@@ -93,7 +93,7 @@ def test_cli_timeout_error_and_trace_diff(tmp_path):
     # an ELF outside the RAM map is refused with a clear error
     far_ld = tmp_path / "far.ld"
     far_ld.write_text("ENTRY(_start)\nSECTIONS { . = 0x10000; .text.init : { *(.text.init) } "
-                      ".tohost : { *(.tohost) } }\n")
+                      ".tohost : { KEEP(*(.tohost)) } }\n")
     far = _elf(tmp_path, "far", "1: j 1b", ld=far_ld)
     out = tmp_path / "far"
     r = _accelgen("sim", "xpulpnn", "--elf", str(far), "--out", str(out))

@@ -142,10 +142,10 @@ def load_elf(path, cfg: XpulpNNConfig | None = None) -> Program:
             name = raw[str_off + st_name:end].decode(errors="replace")
             if name and not name.startswith(".L") and not name.startswith("$"):
                 symbols.setdefault(name, (st_value, st_size))
+    prog = Program(segments, e_entry, symbols.get("tohost", (RAM_BASE, 0))[0], symbols, path.name)
+    if cfg is not None:
+        prog.check(cfg)
     if "tohost" not in symbols:
         raise ProgramError(f"{path}: no 'tohost' symbol (the program cannot report an end of run; "
                            "see sw/xpulpnn/env/riscv_test.h)")
-    prog = Program(segments, e_entry, symbols["tohost"][0], symbols, path.name)
-    if cfg is not None:
-        prog.check(cfg)
     return prog
