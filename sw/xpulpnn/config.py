@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from pathlib import Path
 
 __all__ = ["XpulpNNConfig", "RAM_BASE"]
 
@@ -76,12 +75,8 @@ class XpulpNNConfig:
 
     @classmethod
     def load(cls, path) -> "XpulpNNConfig":
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON: {e}") from None
-        return cls.from_dict(d)
+        from sw.common.job import _read_json
+        return cls.from_dict(_read_json(path))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

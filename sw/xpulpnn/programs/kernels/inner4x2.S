@@ -3,7 +3,7 @@
 # (pv.mlsdotsp.b/.n/.c). Data (from sw/xpulpnn/kernels.py): wdat, adat in the layout of the form,
 # kernel_iters = loop iterations. The loop runs twice, with kernel_iters and kernel_iters / 2 iterations,
 # each timed with mcycle; result = {cycles(full), cycles(half), acc[0..7] of the full run}.
-#include "xpulpnn_insn.h"
+#include "kernel4x2.h"
 
   .section .text.init, "ax", @progbits
   .globl _start
@@ -31,24 +31,11 @@ _start:
 
 # x7 = iterations; returns the accumulators in x10..x17 and the loop's cycles in x20
 run:
-  li x10, 0
-  li x11, 0
-  li x12, 0
-  li x13, 0
-  li x14, 0
-  li x15, 0
-  li x16, 0
-  li x17, 0
+  ZERO_ACC
   la x5, wdat
   la x6, adat
 #if defined(KERNEL_MLS)
-  # fill the NN register file in refill order: W0 W1 W2 (weights) A0 (activations) W3 A1
-  MLS_INSN x0, x5, 16
-  MLS_INSN x0, x5, 18
-  MLS_INSN x0, x5, 20
-  MLS_INSN x0, x6, 8
-  MLS_INSN x0, x5, 22
-  MLS_INSN x0, x6, 9
+  MLS4X2_FILL x5, x6
 #endif
   csrr x20, mcycle
 #if defined(KERNEL_RV32IM)
@@ -80,34 +67,9 @@ run:
   addi x7, x7, -1
   bnez x7, 2b
 #elif defined(KERNEL_XPULP)
-  # 6 post-increment loads (W0..W3 interleaved, A0 A1 interleaved) + 8 dot products = 14 instructions
-  lp.setup 0, x7, 3f
-  p.lw x28, 4, x5
-  p.lw x29, 4, x5
-  p.lw x30, 4, x5
-  p.lw x31, 4, x5
-  p.lw x26, 4, x6
-  p.lw x27, 4, x6
-  pv.sdotsp.b x10, x28, x26
-  pv.sdotsp.b x11, x28, x27
-  pv.sdotsp.b x12, x29, x26
-  pv.sdotsp.b x13, x29, x27
-  pv.sdotsp.b x14, x30, x26
-  pv.sdotsp.b x15, x30, x27
-  pv.sdotsp.b x16, x31, x26
-3:pv.sdotsp.b x17, x31, x27
+  XPULP4X2_LOOP x7, x5, x6, x28, x29, x30, x31, x26, x27
 #elif defined(KERNEL_MLS)
-  # 8 MAC&LOADs, each refilling the NN register it used last, + 1 load-only = 9 instructions
-  lp.setup 0, x7, 3f
-  MLS_INSN x10, x5, 0     # W0 A0
-  MLS_INSN x11, x5, 17    # W0 A1, refill W0
-  MLS_INSN x12, x5, 2     # W1 A0
-  MLS_INSN x13, x5, 19    # W1 A1, refill W1
-  MLS_INSN x14, x5, 4     # W2 A0
-  MLS_INSN x15, x5, 21    # W2 A1, refill W2
-  MLS_INSN x16, x6, 14    # W3 A0, refill A0
-  MLS_INSN x17, x5, 23    # W3 A1, refill W3
-3:MLS_INSN x0, x6, 9      # refill A1
+  MLS4X2_LOOP x7, x5, x6
 #else
 #error "define KERNEL_RV32IM, KERNEL_XPULP or KERNEL_MLS"
 #endif

@@ -3,7 +3,7 @@
 # wdat = W in blocks of 4 rows, the words of the 4 rows interleaved; adat = A in blocks of 2 columns, the
 # words of the 2 columns interleaved; mm_dims = {M, N, K / 4}. C is int32, row-major.
 # result = {cycles of the whole multiply}.
-#include "xpulpnn_insn.h"
+#include "kernel4x2.h"
 
   .section .text.init, "ax", @progbits
   .globl _start
@@ -24,47 +24,12 @@ rb_loop:
 cb_loop:
   mv x5, x19
   mv x6, x21
-  li x10, 0
-  li x11, 0
-  li x12, 0
-  li x13, 0
-  li x14, 0
-  li x15, 0
-  li x16, 0
-  li x17, 0
+  ZERO_ACC
 #if defined(KERNEL_MLS)
-  MLS_INSN x0, x5, 16
-  MLS_INSN x0, x5, 18
-  MLS_INSN x0, x5, 20
-  MLS_INSN x0, x6, 8
-  MLS_INSN x0, x5, 22
-  MLS_INSN x0, x6, 9
-  lp.setup 0, x18, 3f
-  MLS_INSN x10, x5, 0
-  MLS_INSN x11, x5, 17
-  MLS_INSN x12, x5, 2
-  MLS_INSN x13, x5, 19
-  MLS_INSN x14, x5, 4
-  MLS_INSN x15, x5, 21
-  MLS_INSN x16, x6, 14
-  MLS_INSN x17, x5, 23
-3:MLS_INSN x0, x6, 9
+  MLS4X2_FILL x5, x6
+  MLS4X2_LOOP x18, x5, x6
 #elif defined(KERNEL_XPULP)
-  lp.setup 0, x18, 3f
-  p.lw x1, 4, x5
-  p.lw x2, 4, x5
-  p.lw x3, 4, x5
-  p.lw x4, 4, x5
-  p.lw x29, 4, x6
-  p.lw x30, 4, x6
-  pv.sdotsp.b x10, x1, x29
-  pv.sdotsp.b x11, x1, x30
-  pv.sdotsp.b x12, x2, x29
-  pv.sdotsp.b x13, x2, x30
-  pv.sdotsp.b x14, x3, x29
-  pv.sdotsp.b x15, x3, x30
-  pv.sdotsp.b x16, x4, x29
-3:pv.sdotsp.b x17, x4, x30
+  XPULP4X2_LOOP x18, x5, x6, x1, x2, x3, x4, x29, x30
 #else
 #error "define KERNEL_MLS or KERNEL_XPULP"
 #endif
