@@ -91,7 +91,7 @@ class CAP(wiring.Component):
             rp = mem.read_port(domain="comb")
             wp = mem.write_port(granularity=BUS_WIDTH)
             on = Signal(name=f"dma_on_{tgt.name.lower()}")
-            m.d.comb += on.eq(dma.busy & (dma.target == tgt))
+            m.d.comb += on.eq(dma.busy & (dma.cur_target == tgt))
             m.d.comb += [rp.addr.eq(Mux(on, dma.entry, ctl.entry)),
                          wp.addr.eq(Mux(on, dma.entry, ctl.entry)),
                          wp.data.eq(Mux(on, dma.w_data.replicate(lanes), out))]
@@ -101,13 +101,13 @@ class CAP(wiring.Component):
                 m.d.comb += wp.en.eq((1 << lanes) - 1)
             bufs[tgt] = (rp, lanes)
         m.d.comb += [arr.col_in.eq(bufs[Target.COLBUF][0].data), arr.row_in.eq(bufs[Target.ROWBUF][0].data)]
-        with m.Switch(dma.target):
+        with m.Switch(dma.cur_target):
             for tgt, (rp, lanes) in bufs.items():
                 with m.Case(tgt):
                     m.d.comb += dma.r_word.eq(rp.data.word_select(dma.lane[:max(1, (lanes - 1).bit_length())],
                                                                   BUS_WIDTH) if lanes > 1 else rp.data)
         m.d.comb += [ctl.prog_w_addr.eq(dma.entry), ctl.prog_w_data.eq(dma.w_data),
-                     ctl.prog_w_en.eq(dma.w_en & (dma.target == Target.PROG))]
+                     ctl.prog_w_en.eq(dma.w_en & (dma.cur_target == Target.PROG))]
 
         # --- host registers ---------------------------------------------------------------------------
         host = self.host

@@ -35,6 +35,8 @@ class DMA(wiring.Component):
         ``target``; ``store`` = 1 writes the DRAM (buffers only), 0 reads it.
     busy, range_error : Out(1)
         ``range_error`` is set (and nothing moves) when the transfer does not fit the target memory.
+    cur_target : Out(Target)
+        The target of the current/last transfer (latched at start: the memories follow it, not the input).
     entry, lane : Out
         Memory entry and bus lane of the current word.
     w_en, w_data : Out
@@ -52,7 +54,7 @@ class DMA(wiring.Component):
         super().__init__({
             "start": In(1), "store": In(1), "target": In(Target), "dram_addr": In(bus.addr_width),
             "count": In(32), "entry0": In(16),
-            "busy": Out(1), "range_error": Out(1), "entry": Out(16), "lane": Out(3),
+            "busy": Out(1), "range_error": Out(1), "cur_target": Out(Target), "entry": Out(16), "lane": Out(3),
             "w_en": Out(1), "w_data": Out(BUS_WIDTH), "r_word": In(BUS_WIDTH), "done_words": Out(32),
             "mem": Out(bus),
         })
@@ -64,7 +66,7 @@ class DMA(wiring.Component):
         lanes_log2 = {Target.PROG: 0, Target.COLBUF: cfg.col_lanes.bit_length() - 1,
                       Target.ROWBUF: cfg.row_lanes.bit_length() - 1}
 
-        store, target = Signal(), Signal(Target)
+        store, target = Signal(), self.cur_target
         addr = Signal.like(self.dram_addr)
         remaining = Signal(32)
         count = Signal(32)
