@@ -34,7 +34,11 @@ DEFAULT_SEED = 1
 #: Default nextpnr target frequency per family, MHz (the placer optimises for it; Fmax is reported anyway).
 DEFAULT_FREQ = {"ecp5": 100.0, "ice40": 48.0, "gowin": 50.0}
 _FPGA_DIR = Path(__file__).resolve().parent
-_NETLIST_FILES = ("flow.py", "devices.py", "harness.py", "boards.py", "uart.py", "bridge.py", "onchip_dram.py")
+#: Modules whose source changes a netlist (the tool invocations are in the digest's key, not this file's text,
+#: so editing the report code does not throw away hours of synthesis).
+_NETLIST_FILES = ("harness.py", "boards.py", "uart.py", "bridge.py", "onchip_dram.py")
+#: Bump when the yosys/nextpnr invocation or the report format changes.
+FLOW_VERSION = 1
 #: nextpnr's bel types for each report resource (first present wins).
 _PNR_BELS = {
     "ecp5": {"luts": ("TRELLIS_COMB",), "ffs": ("TRELLIS_FF",), "brams": ("DP16KD",), "dsps": ("MULT18X18D",),
@@ -147,7 +151,8 @@ def _digest(design: Design, flow: dict) -> str:
     files = [*design.extra_files, *(_FPGA_DIR / f for f in _NETLIST_FILES if (_FPGA_DIR / f).exists())]
     if design.constraints:
         files.append(design.constraints)
-    return source_digest({"design": design.key, "top": design.top, "flow": flow}, extra_files=files)
+    return source_digest({"design": design.key, "top": design.top, "flow": flow, "version": FLOW_VERSION},
+                         extra_files=files)
 
 
 def _cached(folder: Path, digest: str):
@@ -203,12 +208,13 @@ def resources_of(cells: dict, fam) -> dict:
     return res
 
 
-def fit_check(resources: dict, capacity: dict, part: str) -> tuple[bool, dict, str]:
-    """``(fits, utilisation, message)``: utilisation is used/available per resource (1.0 = full)."""
+def fit_check(resources: dict, capacity: dict, part: str, check=RESOURCES) -> tuple[bool, dict, str]:
+    """``(fits, utilisation, message)``: utilisation is used/available per resource (1.0 = full); only the
+    resources in ``check`` decide the verdict."""
     util = {r: round(resources[r] / capacity[r], 4) if capacity.get(r) else (0.0 if not resources.get(r) else
                                                                              float("inf"))
             for r in resources if r in capacity}
-    over = [r for r in util if util[r] > 1.0]
+    over = [r for r in util if util[r] > 1.0 and r in check]
     if not over:
         return True, util, ""
     parts = [f"{'inf' if util[r] == float('inf') else f'{util[r] * 100:.0f}'}% of {_NAMES.get(r, r)} "
@@ -242,14 +248,19 @@ def _synthesise(design, fam, dev, folder: Path, *, netlist: bool, timeout: float
                         + "\n  ".join(_errors(folder / "yosys.log")))
     cells = _cell_counts(json.loads((folder / "stat.json").read_text()), design.top)
     n_ios = sum(p["width"] for p in ports.values())
-    return {"cells": cells, "resources": resources_of(cells, fam), "ports": len(ports), "port_bits": n_ios,
+    return {"cells": cells, "resources": {**resources_of(cells, fam), "ios": n_ios}, "ports": len(ports),
             "dsp_inference": not nodsp,
             "seconds": {"verilog": round(t_verilog, 1), "synth": round(secs, 1)}, "top": top}
 
 
-def _synthesise_fitting_dsps(design, fam, dev, folder: Path, **kw):
+def _synthesise_fitting_dsps(design, fam, dev, folder: Path, dsp=None, **kw):
     """Synthesis; when the multipliers yosys maps to DSPs outnumber the device's, synthesise again with
-    multipliers in LUTs (yosys has no DSP budget) and say so in ``dsp_note``."""
+    multipliers in LUTs (yosys has no DSP budget) and say so in ``dsp_note``. ``dsp=False`` never infers
+    DSPs (LUT counts then include every multiplier: comparable across configs)."""
+    if dsp is False:
+        s = _synthesise(design, fam, dev, folder, nodsp=True, **kw)
+        s["dsp_note"] = "multipliers built from LUTs (DSP inference off)"
+        return s
     s = _synthesise(design, fam, dev, folder, **kw)
     need, have = s["resources"]["dsps"], dev.capacity.get("dsps", 0)
     if need > have:
@@ -267,12 +278,13 @@ def _base_report(design, fam, dev, flow, digest):
 
 
 def synth(design: Design, family: str, device: str | None = None, *, root=DEFAULT_ROOT, force=False,
-          timeout=3600.0, log=print) -> dict:
+          timeout=3600.0, dsp=None, log=print) -> dict:
     """Synthesise ``design`` for ``family`` (and size it against ``device``); return the report.
 
     The report has ``resources`` (luts, ffs, brams, dsps), the raw yosys ``cells``, ``capacity`` and
     ``utilisation`` of the device, ``fits``, ``status`` ("ok" or "does not fit"), ``message`` and
-    ``synthesis_only`` (always True here: no timing without place-and-route).
+    ``synthesis_only`` (always True here: no timing without place-and-route). ``dsp``: None infers DSPs
+    unless the device has too few, False never does.
 
     Raises
     ------
@@ -284,12 +296,13 @@ def synth(design: Design, family: str, device: str | None = None, *, root=DEFAUL
     fam = get_family(family)
     dev = get_device(fam.name, device)
     # The device enters the key only through its DSP budget (see _synthesise_fitting_dsps).
-    digest = _digest(design, {"flow": "synth", "family": fam.name, "dsps": dev.capacity.get("dsps", 0)})
+    digest = _digest(design, {"flow": "synth", "family": fam.name, "dsps": dev.capacity.get("dsps", 0),
+                              "dsp": dsp})
     folder = Path(root) / "synth" / f"{design.label}-{fam.name}-{digest}"
     if not force and (hit := _cached(folder, digest)):
         return _with_device(hit, fam, dev)
     folder.mkdir(parents=True, exist_ok=True)
-    s = _synthesise_fitting_dsps(design, fam, dev, folder, netlist=False, timeout=timeout, log=log)
+    s = _synthesise_fitting_dsps(design, fam, dev, folder, dsp=dsp, netlist=False, timeout=timeout, log=log)
     s.pop("top")
     report = {**_base_report(design, fam, dev, "synth", digest), **s}
     _write_report(folder, report)
@@ -298,9 +311,10 @@ def synth(design: Design, family: str, device: str | None = None, *, root=DEFAUL
 
 
 def _with_device(report: dict, fam, dev: Device) -> dict:
-    """Add the device's capacity, utilisation and fit verdict (synthesis is device-independent)."""
+    """Add the device's capacity, utilisation and fit verdict (synthesis is device-independent). I/Os are
+    listed but not judged: an engine's ports are wired inside a board top or harness, not to pins."""
     fits, util, msg = fit_check(report["resources"], dev.capacity, dev.part)
-    report.update(device=dev.name, part=dev.part, capacity={r: dev.capacity[r] for r in RESOURCES},
+    report.update(device=dev.name, part=dev.part, capacity={r: dev.capacity[r] for r in (*RESOURCES, "ios")},
                   utilisation=util, fits=fits, status="ok" if fits else "does not fit", message=msg,
                   synthesis_only=True)
     if fam.name == "xilinx":
@@ -367,7 +381,7 @@ def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_
     if hasattr(top, "in_bits"):
         report["harness"] = {"in_bits": top.in_bits, "out_bits": top.out_bits,
                              "note": "PortHarness adds in_bits + out_bits FFs and about out_bits LUTs"}
-    fits, util, msg = fit_check(s["resources"], dev.capacity, dev.part)
+    fits, util, msg = fit_check(s["resources"], dev.capacity, dev.part, check=(*RESOURCES, "ios"))
     if not fits:
         report.update(status="does not fit", fits=False, message=msg, capacity=dict(dev.capacity),
                       utilisation=util, resources=s["resources"], fmax_mhz=None)
@@ -401,7 +415,7 @@ def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_
         raise FlowError(f"{Path(fam.nextpnr).name} failed (exit {rc}); log {nlog}:\n  " + "\n  ".join(errors))
     used, avail = _pnr_utilisation(rep, fam.name, s["resources"])
     fmax, clocks = _fmax(rep)
-    capacity = {**{r: dev.capacity[r] for r in RESOURCES}, **avail}
+    capacity = {**{r: dev.capacity[r] for r in (*RESOURCES, "ios")}, **avail}
     report.update(status="ok", fits=True, message="", resources=used, capacity=capacity,
                   utilisation={r: round(used[r] / capacity[r], 4) for r in used if capacity.get(r)},
                   fmax_mhz=fmax, clocks=clocks)
