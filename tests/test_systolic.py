@@ -199,3 +199,26 @@ def test_layer_too_large_for_the_memories(tmp_path):
 def test_int32_overflow_is_refused():
     with pytest.raises(ValueError, match="layer.in_channels: a reduction of"):
         S.plan(SMALL, gemm_layer(4, 4, S.INT32_MAX_K + 1))
+
+
+def test_layout_transforms_round_trip():
+    from sw.systolic.layout import hwcn_words_to_nhwc, nchw_to_nhwc, nhwc_to_hwcn_words, nhwc_to_nchw
+    x = np.arange(3 * 4 * 5 * 6).reshape(3, 4, 5, 6)              # NCHW
+    nhwc = nchw_to_nhwc(x)
+    assert nhwc[2, 1, 3, 0] == x[2, 0, 1, 3]
+    np.testing.assert_array_equal(nhwc_to_nchw(nhwc), x)
+    words = nhwc_to_hwcn_words(nhwc, 2)                          # 3 images in 2 groups of 2 lanes
+    assert words.shape == (2, 4, 5, 6, 2)
+    assert words[1, 3, 2, 4, 0] == nhwc[2, 2, 4, 3] and words[1, 3, 2, 4, 1] == 0
+    np.testing.assert_array_equal(hwcn_words_to_nhwc(words, 3), nhwc)
+
+
+def test_block_batched_layout_equals_hwcn_when_the_batch_fills_the_word():
+    from sw.systolic.layout import nhwc_to_hwcn_words
+    cfg = SystolicConfig(R=4, C=4, W=4, MEM_DEPTH=4096, ACC_DEPTH=1024)
+    layer = ConvLayer(4, 5, 5, 4, 4, 1, 1)
+    x, _ = random_operands(layer, 0)
+    run = S.plan(cfg, layer).runs[0]
+    assert (run.hb, run.wb, run.groups) == (5, 5, 1)
+    img = S.input_image(cfg, layer, run, S.pad_input(layer, x))       # (R, words, W)
+    np.testing.assert_array_equal(img, nhwc_to_hwcn_words(x, 4)[0].reshape(4, 25, 4))

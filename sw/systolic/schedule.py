@@ -177,7 +177,8 @@ def run_cycles(cfg: SystolicConfig, run: Run) -> int:
 
 
 def _blocks(cfg, layer, rows, ncf, nkw, tiles, nco):
-    """Best (hb, wb) for a chunk of ``rows`` output rows, or None: fewest stream positions, then fewest words."""
+    """Best (hb, wb) for a chunk of ``rows`` output rows, or None: fewest stream positions, then fewest words,
+    then fewest lane groups (the largest blocks)."""
     s, n, wo, W = layer.stride, layer.batch, layer.out_width, cfg.W
     in_rows = (rows - 1) * s + layer.kernel_h
     needed = n * in_rows * (layer.width + 2 * layer.pad)
@@ -199,7 +200,7 @@ def _blocks(cfg, layer, rows, ncf, nkw, tiles, nco):
                 continue
             if ncf * plane + nco * groups * hb * wb > cfg.MEM_DEPTH:
                 continue
-            key = (stream, plane)
+            key = (stream, plane, groups)
             if best is None or key < best[0]:
                 best = (key, dict(hb=hb, wb=wb, bh=bh, bw=bw, groups=groups, vh=vh, vw=vw))
     return None if best is None else best[1]
