@@ -223,3 +223,39 @@ def test_numpy_reference_of_kernels_wraps_int32():
     assert pack_words([1, -1, 2, -2], 8) == [0xFE02FF01]
     assert pack_words([-1] * 16, 2) == [0xFFFFFFFF]
     assert np.iinfo(np.int32).max == 2 ** 31 - 1
+
+
+def test_c_program_with_custom_instruction_macros():
+    from sw.xpulpnn.toolchain import compile_program
+    from sw.xpulpnn.isatests import PROGRAM_DIR
+    prog = load_elf(compile_program([PROGRAM_DIR.parent / "c" / "dotprod.c"]), CFG)
+    iss = ISS(CFG, prog)
+    r = iss.run(100_000)
+    assert (r.status, r.tohost) == ("pass", 1), r.message
+    cycles = [iss.read_word(prog.symbol("cycles") + 4 * i) for i in range(3)]
+    assert all(c > 0 for c in cycles) and cycles[1] < cycles[0]     # 16 dot products beat 64 multiply-adds
+
+
+def test_decoder_respects_disabled_extensions():
+    """The RTL decoder (Amaranth simulator): custom encodings are legal only when their extension is on."""
+    from amaranth.sim import Simulator
+    from hw.xpulpnn.decoder import Decoder
+    words = {"add": isa.r_type(isa.OP.OP, 0, 0, 1, 2, 3), "csrr": isa.i_type(isa.OP.SYSTEM, 2, 1, 0, 0xB00),
+             "sdotsp.b": isa.pv_dot("sdotsp", "b", 1, 2, 3), "p.lw": isa.p_load("lw", 1, 2, 4),
+             "lp.setupi": isa.lp_setupi(0, 3, 12), "dotsp.n": isa.pv_dot("dotsp", "n", 1, 2, 3),
+             "mlsdotsp.c": isa.pv_mlsdot("sp", "c", 1, 2, 9), "bad vecop": isa.pv_dot("dotsp", "b", 1, 2, 3) | 1 << 26,
+             "bad": 0xFFFFFFFF}
+    for cfg in (XpulpNNConfig(), XpulpNNConfig(xpulpnn=False), XpulpNNConfig(xpulpv2=False, xpulpnn=False)):
+        dut = Decoder(cfg)
+        got = {}
+
+        async def bench(ctx):
+            for name, word in words.items():
+                ctx.set(dut.insn, word)
+                got[name] = ctx.get(dut.ctrl.legal)
+        sim = Simulator(dut)
+        sim.add_testbench(bench)
+        sim.run()
+        want = {n: isa.decode(w, xpulpv2=cfg.xpulpv2, xpulpnn=cfg.xpulpnn) is not None for n, w in words.items()}
+        assert got == want, (cfg.name, got, want)
+        assert want["add"] and not want["bad"] and want["mlsdotsp.c"] == cfg.xpulpnn
