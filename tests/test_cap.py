@@ -153,6 +153,8 @@ def _chunks(op, m):
     (("relu", 4, "mixed", {"a": [1]}), "only for mul and matmul"),
     (("add", 4, False, {"a": [1]}), "missing input 'b'"),
     (("add", 4, False, {"a": [0.5], "b": [1]}), "must hold integers"),
+    (("matmul", 4, False, {"a": np.zeros((0, 3), int), "b": np.ones((3, 2), int)}), r"input a is empty \(shape \(0, 3\)\)"),
+    (("reduce", 4, False, {"a": np.zeros((2, 0), int)}), "input a is empty"),
 ])
 def test_bad_inputs(args, msg):
     with pytest.raises(ValueError, match=msg):

@@ -402,6 +402,8 @@ def check_inputs(op, bits, signed, inputs, window=None):
         if x.dtype.kind not in "iub":
             raise ValueError(f"{op}: input {k} must hold integers, not {x.dtype}")
         x = x.astype(np.int64)
+        if x.size == 0:
+            raise ValueError(f"{op}: input {k} is empty (shape {x.shape})")
         sgn = signed is True or (signed == "mixed" and k == "b")
         lo, hi = range_of(bits, sgn)
         if x.size and (x.min() < lo or x.max() > hi):
