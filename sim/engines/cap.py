@@ -93,6 +93,7 @@ def regress(args, cfg):
     res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves,
                          n_random=20 if args.random is None else args.random, seed=args.seed)
     rows = [{"test": t.name, "result": "PASS" if t.passed else "FAIL", "cases": t.data.get("cases", ""),
-             "note": (t.message.splitlines()[0][:100] if t.message else "")} for t in res.tests]
-    print_table(rows, ["test", "result", "cases", "note"])
+             "seed": t.data.get("seed", ""), "note": (t.message.splitlines()[0][:100] if t.message else "")}
+            for t in res.tests]
+    print_table(rows, ["test", "result", "cases", "seed", "note"])
     return summarize(res, test_dir, cfg.to_dict(), time.monotonic() - t0, waves=args.waves)
