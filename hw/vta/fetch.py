@@ -9,7 +9,11 @@ from hw.common.elem_reader import ElemReader
 from sw.vta.config import INSN_BITS, AluOp, MemId, Opcode
 from .layouts import INDEX_BITS, QueuedInsn, alu_layout, mem_layout
 
-__all__ = ["Fetch", "FetchError"]
+__all__ = ["Fetch", "FetchError", "FETCH_CHUNK", "FETCH_BUFFER"]
+
+#: Instructions requested per read command, and the buffer that always has room for a whole chunk.
+FETCH_CHUNK = 16
+FETCH_BUFFER = 32
 
 
 class FetchError:
@@ -25,7 +29,7 @@ class FetchError:
 class Fetch(wiring.Component):
     """Instruction fetch.
 
-    Reads ``count`` 16-byte instructions from byte address ``base`` (bursts run ahead of decoding) and
+    Reads ``count`` 16-byte instructions from byte address ``base`` (in chunks, ahead of decoding) and
     pushes each, with its index in the stream, into the queue of the module that executes it: LOAD of
     INP/WGT to load, STORE to store, everything else to compute. An instruction that no module can run
     stops fetch and reports ``error`` with its index; a full queue stalls fetch in order.
@@ -62,15 +66,34 @@ class Fetch(wiring.Component):
         m.submodules.reader = reader = self.reader
         wiring.connect(m, wiring.flipped(self.port.rd_req), reader.rd_req)
         wiring.connect(m, reader.rd_resp, wiring.flipped(self.port.rd_resp))
+
+        # The memory returns read data in request order to all clients, so a client that stops accepting
+        # data blocks everyone behind it. Decode stalls whenever a module queue is full (the module may be
+        # waiting for a LOAD whose data is queued behind ours): instructions are therefore read in chunks
+        # into a buffer that always has room for the whole chunk, and decode drains the buffer instead.
+        m.submodules.ibuf = ibuf = fifo.SyncFIFOBuffered(width=INSN_BITS, depth=FETCH_BUFFER)
+        base = Signal(DRAM_ADDR_BITS)
+        issued = Signal(32)
+        left = Signal(32)
+        chunk = Signal(range(FETCH_CHUNK + 1))
+        m.d.comb += chunk.eq(Mux(left > FETCH_CHUNK, FETCH_CHUNK, left))
+        issue = ((left != 0) & ~self.error & reader.cmd.ready & ~reader.busy
+                 & (ibuf.level <= FETCH_BUFFER - FETCH_CHUNK))
         m.d.comb += [
-            reader.cmd.valid.eq(self.start),
-            reader.cmd.payload.base.eq(self.base),
-            reader.cmd.payload.elem.eq(0),
-            reader.cmd.payload.x_size.eq(self.count),
-            reader.cmd.payload.y_size.eq(self.count != 0),
+            reader.cmd.valid.eq(issue),
+            reader.cmd.payload.base.eq(base),
+            reader.cmd.payload.elem.eq(issued),
+            reader.cmd.payload.x_size.eq(chunk),
+            reader.cmd.payload.y_size.eq(1),
             reader.cmd.payload.x_stride.eq(0),
-            self.busy.eq(reader.busy),
+            ibuf.w_data.eq(reader.elems.payload), ibuf.w_en.eq(reader.elems.valid),
+            reader.elems.ready.eq(1),
+            self.busy.eq(reader.busy | (left != 0) | ibuf.r_rdy),
         ]
+        with m.If(issue):
+            m.d.sync += [issued.eq(issued + chunk), left.eq(left - chunk)]
+        with m.If(self.start):
+            m.d.sync += [base.eq(self.base), issued.eq(0), left.eq(self.count)]
 
         queues = []
         for name in ("load", "compute", "store"):
@@ -81,7 +104,7 @@ class Fetch(wiring.Component):
             queues.append(q)
 
         index = Signal(INDEX_BITS)
-        word = reader.elems.payload
+        word = ibuf.r_data
         mem = mem_layout(cfg)(word)
         alu = alu_layout(cfg)(word)
         opcode = word[:3]
@@ -118,14 +141,14 @@ class Fetch(wiring.Component):
                             | ((target & 0b010).any() & queues[1].w_rdy)
                             | ((target & 0b100).any() & queues[2].w_rdy))
         ok = ~self.error & (code == 0)
-        m.d.comb += reader.elems.ready.eq(ok & room)
+        m.d.comb += ibuf.r_en.eq(ok & room)
         for i, q in enumerate(queues):
             m.d.comb += [q.w_data.eq(word | (index << INSN_BITS)),
-                         q.w_en.eq(reader.elems.valid & ok & target[i])]
-        m.d.comb += self.blocked.eq(Mux(reader.elems.valid & ok & ~room, target, 0))
-        with m.If(reader.elems.valid & reader.elems.ready):
+                         q.w_en.eq(ibuf.r_rdy & ok & target[i])]
+        m.d.comb += self.blocked.eq(Mux(ibuf.r_rdy & ok & ~room, target, 0))
+        with m.If(ibuf.r_rdy & ibuf.r_en):
             m.d.sync += index.eq(index + 1)
-        with m.If(reader.elems.valid & ~self.error & (code != 0)):
+        with m.If(ibuf.r_rdy & ~self.error & (code != 0)):
             m.d.sync += [self.error.eq(1), self.error_code.eq(code), self.error_index.eq(index)]
         with m.If(self.start):
             m.d.sync += [index.eq(0), self.error.eq(0), self.error_code.eq(0)]
