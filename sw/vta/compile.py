@@ -9,8 +9,10 @@ module brings the input tile (with the spatial padding done by LOAD's pad fields
 of two buffers, compute runs one GEMM over them (micro-ops enumerate output block x input block x kh x kw,
 the two loop levels walk output rows and columns), and the store module writes a finished output tile from
 one of two accumulator buffers: load, compute and store overlap through the four dependency queues.
-Accumulators start from the bias (ALU MOV from a resident bias row, which replaces the GEMM reset), or from
-``bias + residual << shift`` (LOAD ACC_8BIT, SHR by -shift, ADD). Requantisation is either fused into the
+Accumulators start from the bias (ALU MOV from a resident bias row, which replaces the GEMM reset). A residual
+``residual_scale * r`` is added by the GEMM when the scale fits an int8 weight: the load module brings the
+residual tile into the input scratchpad and one micro-op per output block multiplies it by ``scale * I``
+(an extra weight block); otherwise LOAD ACC_8BIT, ALU MUL by the scale and ADD. Requantisation is either fused into the
 STORE (accelgen extension, ``fused=True``) or three ALU ops (SHR, MAX, MIN: the plain upstream ISA).
 
 Pooling and element-wise addition run on the ALU: LOAD ACC_8BIT (max pooling pads with the minimum value),
@@ -95,21 +97,22 @@ def _tile_kernel(abase, nblocks, block_stride, elems, src=None):
                   dst_factor_out=block_stride, dst_factor_in=1, src_factor_out=0 if src is None else 1)
 
 
-def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling=None) -> _Out:
+def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling=None, objective="cycles") -> _Out:
     notes = []
     g = conv_geom(layer, cfg, notes)
     residual = layer.residual is not None
+    res_gemm = residual and -128 <= layer.residual_scale <= 127
     if tiling is None:
-        t, tps, n_tilings = search(g, cfg, residual=residual)
+        t, tps, n_tilings = search(g, cfg, residual=residual, res_gemm=res_gemm, objective=objective)
     else:
         t, n_tilings = tiling, 1
-        tps = evaluate(g, t, cfg, residual=residual)
+        tps = evaluate(g, t, cfg, residual=residual, res_gemm=res_gemm)
         if not tps["fits"]:
             raise MapError(f"layer {layer.name!r}: tiling {t} does not fit: {tps['reason']}")
     bi, bo, k2 = cfg.block_in, cfg.block_out, g.k * g.k
     te = tic_eff(g, t)                   # input blocks of a unit
     tw = g.icb_w if g.grouped else te    # input blocks one output block reads in a unit
-    resident = g.wgt_entries <= cfg.wgt_depth
+    resident = g.wgt_entries + res_gemm <= cfg.wgt_depth
     p = Program(cfg)
 
     # DRAM tensors.
@@ -118,14 +121,17 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     o = layer.out_shape[0]
     wpad = np.zeros((g.ocb * bo, g.icb_w * bi, g.k, g.k), np.int8)
     wpad[:o, :layer.w.shape[1]] = layer.w
-    wgt = p.alloc(MemId.WGT, wpad.reshape(g.ocb, bo, g.icb_w, bi, g.k, g.k).transpose(0, 2, 4, 5, 1, 3)
-                  .reshape(-1, bo, bi))
+    wblocks = wpad.reshape(g.ocb, bo, g.icb_w, bi, g.k, g.k).transpose(0, 2, 4, 5, 1, 3).reshape(-1, bo, bi)
+    if res_gemm:   # the identity block scaled by residual_scale, right after the weights
+        wblocks = np.concatenate([wblocks, (layer.residual_scale * np.eye(bo, bi, dtype=np.int64))[None]])
+    wgt = p.alloc(MemId.WGT, wblocks)
     bias = np.zeros(g.ocb * bo, np.int32)
     bias[:o] = layer.b
     bias_buf = p.alloc(MemId.ACC, bias.reshape(g.ocb, 1, bo))
     res_buf = None
     if residual:
-        res_buf = p.alloc(MemId.ACC_8BIT, blocked(tensors[layer.residual].reshape(layer.out_shape), bo))
+        res_buf = p.alloc(MemId.INP if res_gemm else MemId.ACC_8BIT,
+                          blocked(tensors[layer.residual].reshape(layer.out_shape), bo))
     out = p.alloc(MemId.OUT, g.ocb * g.oh * g.ow)
 
     # Scratchpad plan (tps.evaluate checked that it fits).
@@ -133,6 +139,8 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     wgt_tile = t.toc * tw * k2
     acc_tile = t.toc * t.th * g.ow
     bias_base = cfg.acc_depth - g.ocb
+    res_base = cfg.inp_depth - 2 * acc_tile               # residual tiles (GEMM path), one per acc buffer
+    ident = g.wgt_entries if resident else cfg.wgt_depth - 1   # the scale * I weight block
     us = units(g, t, resident)
     n_tiles = us[-1].tile + 1
     n_acc = 1 if n_tiles == 1 else 2
@@ -167,11 +175,18 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     def tile_kernels(u, ab, src=False):
         return _tile_kernel(ab * acc_tile, t.toc, t.th * g.ow, u.rows * g.ow, bias_base + u.oc0 if src else None)
 
+    def res_kernel(u, ab):
+        return Kernel([Uop(dst=ab * acc_tile, src=res_base + ab * acc_tile, wgt=ident)], iter_out=t.toc,
+                      iter_in=u.rows * g.ow, dst_factor_out=t.th * g.ow, dst_factor_in=1,
+                      src_factor_out=t.th * g.ow, src_factor_in=1)
+
     kernels = []
     for u, ib, wb, ab in states():
         kernels.append(gemm_kernel(u, ib, wb, ab))
         if u.first:
             kernels += [tile_kernels(u, ab, src=True), tile_kernels(u, ab)]
+            if res_gemm:
+                kernels.append(res_kernel(u, ab))
     p.preload(kernels)
     p.load(MemId.ACC, bias_base, bias_buf, 0, 1, g.ocb, g.ocb)
 
@@ -193,10 +208,21 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
                            y_pad=(r0 - v0, v0 + n - r1), x_pad=(g.p, g.p))
         if u.load_wgt:
             if resident:
-                p.load(MemId.WGT, 0, wgt, 0, 1, g.wgt_entries, g.wgt_entries)
+                p.load(MemId.WGT, 0, wgt, 0, 1, g.wgt_entries + res_gemm, g.wgt_entries + res_gemm)
             else:
+                if res_gemm and u.index == 0:
+                    p.load(MemId.WGT, ident, wgt, g.wgt_entries, 1, 1, 1)
                 p.load(MemId.WGT, wb * wgt_tile, wgt, (u.oc0 * g.icb_w + u.ic0) * k2, t.toc, tw * k2,
                        g.icb_w * k2)
+        if res_gemm and u.first:   # residual rows of this output tile, [toc][th][ow] like the accumulators
+            dram0 = (u.oc0 * g.oh + u.oh0) * g.ow
+            rbase = res_base + (u.tile % n_acc) * acc_tile
+            if u.rows == t.th:
+                p.load(MemId.INP, rbase, res_buf, dram0, t.toc, u.rows * g.ow, g.oh * g.ow)
+            else:
+                for j in range(t.toc):
+                    p.load(MemId.INP, rbase + j * t.th * g.ow, res_buf, dram0 + j * g.oh * g.ow, 1, u.rows * g.ow,
+                           u.rows * g.ow)
         p.dep_push("load", "compute")
         # Compute module.
         p.dep_pop("load", "compute")
@@ -205,8 +231,12 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
         if u.first:
             if u.tile >= n_acc:
                 p.dep_pop("store", "compute")   # the store of this buffer's previous tile is done
-            if residual:
-                _load_res = dict(abase=abase, block_stride=t.th * g.ow, rows_elems=elems)
+            if res_gemm:
+                p.alu(tile_kernels(u, ab, src=True), AluOp.MOV)
+                p.gemm(res_kernel(u, ab))
+                stats["alu_iterations"] += t.toc * elems
+                stats["gemm_iterations"] += t.toc * elems
+            elif residual:
                 dram0 = (u.oc0 * g.oh + u.oh0) * g.ow
                 if t.th * g.ow == elems:
                     p.load(MemId.ACC_8BIT, abase, res_buf, dram0, t.toc, elems, g.oh * g.ow)
@@ -214,7 +244,14 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
                     for j in range(t.toc):
                         p.load(MemId.ACC_8BIT, abase + j * t.th * g.ow, res_buf, dram0 + j * g.oh * g.ow, 1,
                                elems, elems)
-                p.alu(tile_kernels(u, ab), AluOp.SHR, imm=-layer.shift)
+                scale = layer.residual_scale
+                if -(1 << 15) <= scale < 1 << 15:
+                    p.alu(tile_kernels(u, ab), AluOp.MUL, imm=scale)
+                elif scale > 0 and scale & (scale - 1) == 0:
+                    p.alu(tile_kernels(u, ab), AluOp.SHR, imm=-(scale.bit_length() - 1))
+                else:
+                    raise MapError(f"layer {layer.name!r}: residual_scale {scale} is neither a 16-bit immediate "
+                                   "nor a power of two")
                 p.alu(tile_kernels(u, ab, src=True), AluOp.ADD)
                 stats["alu_iterations"] += 2 * t.toc * elems
             else:
@@ -341,7 +378,7 @@ def _job_bytes(p: Program) -> dict:
 
 
 def compile_layer(layer: Layer, cfg: VTAConfig, tensors: dict, job_dir, *, fused=True, tiling=None,
-                  cycle_limit=None) -> dict:
+                  objective="cycles", cycle_limit=None) -> dict:
     """Lower ``layer`` (inputs taken from ``tensors``) into a job folder; returns its ``layer.json`` record.
 
     Raises
@@ -350,7 +387,7 @@ def compile_layer(layer: Layer, cfg: VTAConfig, tensors: dict, job_dir, *, fused
         The layer cannot be mapped (the message names the layer and the reason).
     """
     if layer.type in ("conv2d", "dense"):
-        lowered = _lower_conv(layer, cfg, tensors, fused, tiling)
+        lowered = _lower_conv(layer, cfg, tensors, fused, tiling, objective)
     else:
         lowered = _lower_pool_add(layer, cfg, tensors, fused)
     p = lowered.program
@@ -375,7 +412,8 @@ def _json_default(x):
     raise TypeError(f"not JSON-serialisable: {x!r}")
 
 
-def compile_network(net: Network, cfg: VTAConfig, out_dir, *, fused=True, only=None, progress=None) -> dict:
+def compile_network(net: Network, cfg: VTAConfig, out_dir, *, fused=True, only=None, progress=None,
+                    objective="cycles") -> dict:
     """Compile every layer of ``net`` (or the names in ``only``) into ``out_dir/<index>_<name>/``.
 
     Each job's inputs are the numpy reference's tensors, and ``expected.npy`` is the reference output, so
@@ -392,12 +430,12 @@ def compile_network(net: Network, cfg: VTAConfig, out_dir, *, fused=True, only=N
             raise NetworkError(f"no layer(s) named {sorted(missing)} in network {net.name!r}")
     for n, layer in enumerate(chosen):
         job = out_dir / f"{net.layers.index(layer):02d}_{layer.name}"
-        rec = compile_layer(layer, cfg, tensors, job, fused=fused)
+        rec = compile_layer(layer, cfg, tensors, job, fused=fused, objective=objective)
         rec["job"] = job.name
         records.append(rec)
         if progress:
             progress(n + 1, len(chosen), rec)
-    manifest = {"network": net.to_dict(), "config": cfg.to_dict(), "fused_requant": fused,
+    manifest = {"network": net.to_dict(), "config": cfg.to_dict(), "fused_requant": fused, "objective": objective,
                 "layers": [{k: r[k] for k in ("name", "type", "job", "macs", "dram_bytes", "insns")} for r in records]}
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest

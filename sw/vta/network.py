@@ -16,8 +16,9 @@ Each layer reads the previous layer's output unless ``"input": "<layer name>"`` 
 are inferred. Layer semantics (all int8 tensors, int32 accumulation that wraps like the hardware):
 
 ``conv2d`` (``groups`` optional; ``depthwise`` = groups equal to channels) and ``dense``
-    ``y = clip((sum x*w + bias + (residual << shift)) >> shift, 0 if relu else -128, 127)``. ``bias`` is int32
-    (upstream VTA's ``(conv >> 8) + b`` is ``bias = b << 8``).
+    ``y = clip((sum x*w + bias + residual_scale * residual) >> shift, 0 if relu else -128, 127)``. ``bias`` is
+    int32 (upstream VTA's ``(conv >> 8) + b`` is ``bias = b << 8``); ``residual_scale`` defaults to ``1 << shift``
+    (the residual added after the shift); the compiler adds it on the GEMM when it fits an int8 weight.
 ``maxpool``
     window maximum, padding = -128.
 ``avgpool``
@@ -63,7 +64,8 @@ class Layer:
         Requantisation shift (conv2d, dense, avgpool).
     relu : bool
     residual : str or None
-        conv2d/dense: a tensor of the output's shape added before the shift.
+        conv2d/dense: a tensor of the output's shape, times ``residual_scale``, added before the shift.
+    residual_scale : int
     w, b : numpy.ndarray or None
         int8 weights (O, I/groups, K, K) and int32 bias (O,).
     """
@@ -80,6 +82,7 @@ class Layer:
     shift: int = 0
     relu: bool = False
     residual: str | None = None
+    residual_scale: int = 0
     w: np.ndarray | None = dataclasses.field(default=None, repr=False)
     b: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
@@ -105,6 +108,7 @@ class Layer:
             d["relu"] = self.relu
         if self.residual:
             d["residual"] = self.residual
+            d["residual_scale"] = self.residual_scale
         return d
 
 
@@ -134,8 +138,9 @@ class Network:
 
 
 _ALLOWED = {
-    "conv2d": {"out_channels", "kernel", "stride", "pad", "groups", "shift", "relu", "residual", "params", "wmax"},
-    "dense": {"out_features", "shift", "relu", "residual", "params", "wmax"},
+    "conv2d": {"out_channels", "kernel", "stride", "pad", "groups", "shift", "relu", "residual", "residual_scale",
+               "params", "wmax"},
+    "dense": {"out_features", "shift", "relu", "residual", "residual_scale", "params", "wmax"},
     "maxpool": {"kernel", "stride", "pad"},
     "avgpool": {"kernel", "stride", "pad", "shift"},
     "add": {"relu"},
@@ -264,6 +269,7 @@ def load_network(source, base=None) -> Network:
                 raise NetworkError(f"{where}: residual {ld['residual']!r} must be an earlier tensor of shape "
                                    f"{L.out_shape}")
             L.residual = ld["residual"]
+            L.residual_scale = _int(ld, "residual_scale", where, default=1 << L.shift, lo=-(1 << 31), hi=(1 << 31) - 1)
         if typ in ("conv2d", "dense"):
             L.w, L.b = _params(L, np.random.default_rng([seed, n]), ld, base, where)
         shapes[name] = L.out_shape
@@ -307,7 +313,7 @@ def reference(layer: Layer, tensors: dict) -> np.ndarray:
     if layer.type in ("conv2d", "dense"):
         acc = conv_acc(layer, x) + layer.b.astype(np.int64)[:, None, None]
         if layer.residual:
-            acc = acc + (tensors[layer.residual].astype(np.int64).reshape(layer.out_shape) << layer.shift)
+            acc = acc + tensors[layer.residual].astype(np.int64).reshape(layer.out_shape) * layer.residual_scale
         return _clip8(_wrap32(acc) >> layer.shift, layer.relu)
     if layer.type == "add":
         return _clip8(x.astype(np.int64) + tensors[layer.inputs[1]].astype(np.int64), layer.relu)
@@ -337,7 +343,9 @@ def resnet18_network(seed: int = 0) -> dict:
     pooling and the 1000-way dense layer. The input is C1's output (64 x 112 x 112)."""
     layers = [{"name": "pool1", "type": "maxpool", "kernel": 3, "stride": 2, "pad": 1}]
     cin, prev = 64, "pool1"
-    shift3, wmax = 12, 31     # random int8 weights in [-31, 31]; shifts keep activations in range
+    # 4-bit weights (as HAWQ-V3's low-precision ResNet-18 layers); shifts keep activations in range, and the
+    # residual enters with an int8 scale (64, i.e. r / 2^(shift - 6)) so that the GEMM adds it.
+    shift3, wmax = 10, 7
     for stage, cout in enumerate((64, 128, 256, 512), start=1):
         for block in range(2):
             stride = 2 if (stage > 1 and block == 0) else 1
@@ -349,13 +357,13 @@ def resnet18_network(seed: int = 0) -> dict:
             if stride != 1 or cin != cout:
                 shortcut = f"{base}_down"
                 layers.append({"name": shortcut, "type": "conv2d", "input": prev, "out_channels": cout, "kernel": 1,
-                               "stride": stride, "pad": 0, "shift": 10, "relu": False, "wmax": wmax})
+                               "stride": stride, "pad": 0, "shift": 8, "relu": False, "wmax": wmax})
             layers.append({"name": f"{base}_conv2", "type": "conv2d", "input": f"{base}_conv1", "out_channels": cout,
                            "kernel": 3, "stride": 1, "pad": 1, "shift": shift3 + (cout > 64) + (cout > 256),
-                           "relu": True, "residual": shortcut, "wmax": wmax})
+                           "relu": True, "residual": shortcut, "residual_scale": 64, "wmax": wmax})
             prev, cin = f"{base}_conv2", cout
     layers.append({"name": "avgpool", "type": "avgpool", "input": prev, "kernel": 7, "stride": 7, "shift": 6})
-    layers.append({"name": "fc", "type": "dense", "out_features": 1000, "shift": 9, "relu": False, "wmax": wmax})
+    layers.append({"name": "fc", "type": "dense", "out_features": 1000, "shift": 7, "relu": False, "wmax": wmax})
     return {"name": "resnet18", "seed": seed, "input": {"channels": 64, "height": 112, "width": 112},
             "layers": layers}
 

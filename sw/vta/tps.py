@@ -8,7 +8,8 @@ most recently loaded (reuse-aware ordering: with ``tic`` covering all input chan
 spatial tile serves every channel tile), and the whole weight tensor stays resident when it fits.
 
 :func:`search` enumerates every tiling, keeps those whose inp/wgt/acc/uop scratchpad use fits, and returns
-the one that loads the fewest DRAM bytes (ties: fewer units). :func:`naive_bytes` is the reference schedule
+the one that loads the fewest DRAM bytes, or (the compiler's default) the one with the fewest estimated
+cycles, since a schedule that hides every load behind the GEMM may read a little more. :func:`naive_bytes` is the reference schedule
 the reduction is measured against: one output-channel block at one output pixel at a time, with nothing
 reused (input window and weights reloaded for every pixel); :func:`naive_row_bytes` reloads per output row.
 """
@@ -155,8 +156,12 @@ def tic_eff(g: ConvGeom, t: Tiling):
     return t.toc // g.ocb_pg * g.icb_w if g.grouped else t.tic
 
 
-def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False):
-    """Scratchpad use and DRAM bytes of tiling ``t``; returns a dict with ``fits`` and ``reason``."""
+def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False, res_gemm=False):
+    """Scratchpad use, DRAM bytes and estimated cycles of tiling ``t``; a dict with ``fits`` and ``reason``.
+
+    ``residual``: the layer adds a residual tensor (read once); ``res_gemm``: it is added by the GEMM, from
+    double-buffered input-scratchpad tiles and one identity weight block.
+    """
     n_sp = -(-g.oh // t.th)
     n_oc = g.ocb // t.toc
     n_ic = 1 if g.grouped else -(-g.icb // t.tic)
@@ -165,7 +170,8 @@ def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False):
     inp_tile = te * g.in_rows(t.th) * g.wp
     single_inp = n_sp == 1 and (n_ic == 1 or g.grouped) and (n_oc == 1 or not g.grouped)
     n_inp = 1 if single_inp else 2
-    resident = g.wgt_entries <= cfg.wgt_depth
+    extra_wgt = 1 if res_gemm else 0
+    resident = g.wgt_entries + extra_wgt <= cfg.wgt_depth
     tw = g.icb_w if g.grouped else te    # input blocks one output block reads per unit
     wgt_tile = t.toc * tw * k2
     n_tiles = n_sp * n_oc
@@ -174,8 +180,9 @@ def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False):
     uops_per = t.toc * tw * k2
     # GEMM kernels: one per (inp buffer, acc buffer) and, for resident weights, per weight tile.
     n_kernels = n_inp * n_acc * (n_oc * n_ic if resident else (1 if n_oc * n_ic == 1 else 2))
-    uops = n_kernels * uops_per + 2 * n_acc * n_oc + 8
-    use = {"inp": n_inp * inp_tile, "wgt": g.wgt_entries if resident else 2 * wgt_tile,
+    uops = n_kernels * uops_per + 3 * n_acc * n_oc + 8
+    use = {"inp": n_inp * inp_tile + (n_acc * acc_tile if res_gemm else 0),
+           "wgt": g.wgt_entries + extra_wgt if resident else 2 * wgt_tile + extra_wgt,
            "acc": n_acc * acc_tile + g.ocb, "uop": uops}
     cap = {"inp": cfg.inp_depth, "wgt": cfg.wgt_depth, "acc": cfg.acc_depth, "uop": cfg.uop_depth}
     reason = ""
@@ -188,9 +195,14 @@ def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False):
     res = {"tiling": t.to_dict(), "fits": not reason, "reason": reason, "use": use, "units": n_tiles * n_ic}
     if reason:
         return res
-    eb_inp, eb_wgt = g.block_in, g.block_in * g.block_out
+    eb_inp, eb_wgt, eb_out = g.block_in, g.block_in * g.block_out, g.block_out
+    # Elements narrower than the bus move one per cycle (docs/vta.md, memory interface).
+    bw = cfg.bus_bytes
+    inp_rate, out_rate = min(bw, eb_inp), min(bw, eb_out)
     inp_bytes = wgt_bytes = 0
+    loads, computes = [], []
     for u in units(g, t, resident):
+        lb, lc, ni = 0, 0.0, 0
         if u.load_inp:
             v0 = u.oh0 * g.s - g.p
             if g.row_step > 1:
@@ -198,14 +210,31 @@ def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False):
             else:
                 n = (u.rows - 1) * g.s + g.k
                 rows = min(v0 + n, g.h) - max(v0, 0)
-            inp_bytes += len(u.ics) * rows * g.w * eb_inp
+            b = len(u.ics) * rows * g.w * eb_inp
+            inp_bytes += b
+            lc += b / inp_rate
+            ni += len(u.ics)
         if u.load_wgt:
-            wgt_bytes += (g.wgt_entries if resident else wgt_tile) * eb_wgt
-    out_bytes = g.ocb * g.oh * g.ow * g.block_out
+            b = ((g.wgt_entries + extra_wgt) if resident else wgt_tile) * eb_wgt
+            wgt_bytes += b
+            lc += b / bw
+            ni += 1
+        entries = t.toc * u.rows * g.ow
+        if u.first and res_gemm:
+            lc += entries * eb_inp / inp_rate
+            ni += 1
+        loads.append(lc + 40 * ni)
+        c = u.rows * g.ow * t.toc * tw * k2 + 8
+        if u.first:
+            c += entries * (2 if res_gemm else (3 if residual else 1)) + (2 * entries if residual and not res_gemm else 0)
+        computes.append(c)
+    out_bytes = g.ocb * g.oh * g.ow * eb_out
     res.update(inp_bytes=inp_bytes, wgt_bytes=wgt_bytes, out_bytes=out_bytes, bias_bytes=g.ocb * g.block_out * 4,
                residual_bytes=out_bytes if residual else 0, uop_bytes=4 * uops)
     res["dram_bytes"] = sum(res[k] for k in ("inp_bytes", "wgt_bytes", "out_bytes", "bias_bytes",
                                              "residual_bytes", "uop_bytes"))
+    pipe = loads[0] + sum(max(c, l) for c, l in zip(computes, loads[1:] + [0])) + t.toc * t.th * g.ow * eb_out / out_rate
+    res["est_cycles"] = int(max(pipe, res["dram_bytes"] / bw))
     return res
 
 
@@ -227,8 +256,12 @@ def candidates(g: ConvGeom):
                     yield Tiling(th, toc, tic, order)
 
 
-def search(g: ConvGeom, cfg: VTAConfig, *, residual=False):
-    """The tiling that fits and loads the fewest DRAM bytes (ties: fewest units, then fewest rows reloaded).
+def search(g: ConvGeom, cfg: VTAConfig, *, residual=False, res_gemm=False, objective="cycles"):
+    """The best tiling that fits.
+
+    ``objective="bytes"`` minimises DRAM bytes (spec section 7), ties broken by estimated cycles;
+    ``"cycles"`` (the compiler's default) minimises the estimated cycles of the double-buffered pipeline
+    (:func:`evaluate`), ties broken by DRAM bytes.
 
     Returns
     -------
@@ -240,15 +273,17 @@ def search(g: ConvGeom, cfg: VTAConfig, *, residual=False):
     MapError
         When no tiling fits; the message gives the smallest tile's scratchpad needs.
     """
+    if objective not in ("cycles", "bytes"):
+        raise ValueError(f"objective must be 'cycles' or 'bytes', not {objective!r}")
     best, n, smallest = None, 0, None
     for t in candidates(g):
         n += 1
-        r = evaluate(g, t, cfg, residual=residual)
+        r = evaluate(g, t, cfg, residual=residual, res_gemm=res_gemm)
         if not r["fits"]:
-            if t.th == 1 and t.toc == min(1, g.ocb) and smallest is None:
+            if t.th == 1 and smallest is None:
                 smallest = r["reason"]
             continue
-        key = (r["dram_bytes"], r["units"], -t.th)
+        key = (r["dram_bytes"], r["est_cycles"]) if objective == "bytes" else (r["est_cycles"], r["dram_bytes"])
         if best is None or key < best[0]:
             best = (key, t, r)
     if best is None:
