@@ -2,9 +2,11 @@
 
 ``generate(name, make_top, key)`` writes ``<out_root>/<name>-<digest>/`` holding the top's Verilog,
 the simulation models it instantiates, ``config.json`` (the key) and ``manifest.json``. The digest
-covers the key and the source text of every ``.py`` under ``hw/``, ``sim/simtop.py`` and
-``sim/models/*.v``, so editing the generator invalidates the cache while re-running a test does not
-re-elaborate anything (``make_top`` is not even called on a cache hit).
+covers the key and the source text of the engine's generator: every ``.py`` under ``hw/<name>/`` and
+``hw/common/``, every project module those import (followed transitively, e.g. ``sw/<name>/config.py``),
+``sim/simtop.py`` and ``sim/models/*.v``. Editing the generator invalidates the cache, editing another
+engine or a golden model does not, and re-running a test does not re-elaborate anything (``make_top``
+is not even called on a cache hit).
 """
 
 import hashlib
@@ -48,14 +50,58 @@ class VerilogBuild:
     ports: dict = field(default_factory=dict, compare=False)
 
 
-def _source_files():
-    files = sorted((REPO_ROOT / "hw").rglob("*.py"))
-    files.append(REPO_ROOT / "sim" / "simtop.py")
-    files += sorted(MODELS_DIR.glob("*.v"))
-    return files
+def _module_file(dotted):
+    """The project file of module ``dotted`` (``pkg/mod.py`` or ``pkg/mod/__init__.py``), or None."""
+    base = REPO_ROOT.joinpath(*dotted.split("."))
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
 
 
-def source_digest(key, extra_files=()):
+def _imports_of(path):
+    """Project files imported by the Python file ``path`` (absolute imports of hw, sw, sim, tb, fpga)."""
+    import ast
+    try:
+        tree = ast.parse(path.read_text(), filename=str(path))
+    except (SyntaxError, UnicodeDecodeError):
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+            names += [f"{node.module}.{a.name}" for a in node.names]
+    found = []
+    for dotted in names:
+        if dotted.split(".")[0] in ("hw", "sw", "sim", "tb", "fpga"):
+            parts = dotted.split(".")
+            for i in range(1, len(parts) + 1):   # the package __init__ files run too
+                f = _module_file(".".join(parts[:i]))
+                if f is not None:
+                    found.append(f)
+    return found
+
+
+def _source_files(engine=None, extra_files=()):
+    if engine is None:
+        roots = sorted((REPO_ROOT / "hw").rglob("*.py"))
+    else:   # a fixture outside hw/ (e.g. tb/common/memcopy.py) comes in through extra_files
+        roots = sorted((REPO_ROOT / "hw" / engine).rglob("*.py")) + sorted((REPO_ROOT / "hw" / "common").rglob("*.py"))
+    roots += [REPO_ROOT / "sim" / "simtop.py"]
+    roots += [Path(p).resolve() for p in extra_files if str(p).endswith(".py")]
+    seen, todo = set(), list(roots)
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        todo += _imports_of(f)
+    return sorted(seen) + sorted(MODELS_DIR.glob("*.v"))
+
+
+def source_digest(key, extra_files=(), *, engine=None):
     """Digest of ``key`` (JSON-serialisable) and of the generator sources.
 
     Parameters
@@ -63,7 +109,11 @@ def source_digest(key, extra_files=()):
     key : dict
         The configuration; serialised with sorted keys.
     extra_files : iterable of path-like
-        More files whose content enters the digest (e.g. the engine's module outside ``hw/``).
+        More files whose content enters the digest (e.g. the engine's module outside ``hw/``); the project
+        modules a ``.py`` file among them imports enter too.
+    engine : str, optional
+        Engine folder under ``hw/``: only its generator sources (and what they import) enter the digest.
+        Without it every ``.py`` under ``hw/`` does.
 
     Returns
     -------
@@ -75,7 +125,7 @@ def source_digest(key, extra_files=()):
     except TypeError as e:
         raise TypeError(f"key must be JSON-serialisable: {e}") from None
     h = hashlib.sha256(key_text.encode())
-    for path in [*_source_files(), *map(Path, extra_files)]:
+    for path in dict.fromkeys([*_source_files(engine, extra_files), *(Path(p).resolve() for p in extra_files)]):
         path = Path(path).resolve()
         try:
             rel = path.relative_to(REPO_ROOT)
@@ -163,7 +213,7 @@ def generate(name, make_top, key, out_root="build/verilog", *, models=(), extra_
         raise ValueError(f"name must be a Verilog identifier, not {name!r}")
     models = [Path(p).resolve() for p in models]
     digest = source_digest({"name": name, "key": key, "models": [p.name for p in models]},
-                           extra_files=[*extra_files, *models])
+                           extra_files=[*extra_files, *models], engine=name)
     out = Path(out_root).resolve() / f"{name}-{digest}"
     manifest_path = out / "manifest.json"
     if manifest_path.exists():
