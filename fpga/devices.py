@@ -69,6 +69,9 @@ class Device:
         nextpnr arguments that select the device and package.
     boards : tuple of str
         Boards in ``fpga/boards.py`` that carry this part.
+    ooc_pins : tuple of str
+        Package pins for an out-of-context run where the placer refuses unconstrained I/Os (Gowin):
+        clock first, then rst, sin, load, sout.
     """
 
     name: str
@@ -78,6 +81,7 @@ class Device:
     bram_bits: int
     pnr_args: tuple = ()
     boards: tuple = ()
+    ooc_pins: tuple = ()
 
 
 _LUT_ECP5 = {"LUT4": 1, "CCU2C": 2, "TRELLIS_DPR16X4": 4}
@@ -135,7 +139,8 @@ DEVICES = {d.name: d for d in (
            4096, ("--up5k", "--package", "sg48"), ("icebreaker",)),
     Device("GW1NR-9C", "gowin", "GW1NR-LV9QN88PC6/I5", {"luts": 8640, "ffs": 6480, "brams": 26, "dsps": 20,
                                                           "ios": 71},
-           16384, ("--device", "GW1NR-LV9QN88PC6/I5", "--vopt", "family=GW1N-9C")),
+           16384, ("--device", "GW1NR-LV9QN88PC6/I5", "--vopt", "family=GW1N-9C"), (),
+           ("52", "4", "25", "26", "27")),      # Tang Nano 9K: 27 MHz clock, button S2, header pins
     Device("xc7z020", "xilinx", "xc7z020clg400-1", {"luts": 53200, "ffs": 106400, "brams": 140, "dsps": 220,
                                                      "ios": 125},
            36864, (), ("pynq_z1",)),

@@ -39,12 +39,13 @@ _FPGA_DIR = Path(__file__).resolve().parent
 _NETLIST_FILES = ("harness.py", "boards.py", "uart.py", "bridge.py", "onchip_dram.py")
 #: Bump when the yosys/nextpnr invocation or the report format changes.
 FLOW_VERSION = 1
-#: nextpnr's bel types for each report resource (first present wins).
+#: nextpnr's bel types for each report resource: "used" sums them, "available" is the first's (a Gowin ALU
+#: takes a LUT4 site).
 _PNR_BELS = {
     "ecp5": {"luts": ("TRELLIS_COMB",), "ffs": ("TRELLIS_FF",), "brams": ("DP16KD",), "dsps": ("MULT18X18D",),
              "ios": ("TRELLIS_IO",)},
     "ice40": {"luts": ("ICESTORM_LC",), "brams": ("ICESTORM_RAM",), "dsps": ("ICESTORM_DSP",), "ios": ("SB_IO",)},
-    "gowin": {"luts": ("LUT4",), "ffs": ("DFF",), "brams": ("BSRAM",), "dsps": ("MULT18X18", "MULT9X9"),
+    "gowin": {"luts": ("LUT4", "ALU"), "ffs": ("DFF",), "brams": ("BSRAM",), "dsps": ("MULT18X18",),
               "ios": ("IOB",)},
 }
 
@@ -331,10 +332,9 @@ def _pnr_utilisation(rep: dict, fam_name: str, synth_res: dict) -> tuple[dict, d
     util = rep.get("utilization", {})
     used, avail = {}, {}
     for r, bels in _PNR_BELS[fam_name].items():
-        for bel in bels:
-            if bel in util:
-                used[r], avail[r] = util[bel]["used"], util[bel]["available"]
-                break
+        if bels[0] in util:
+            used[r] = sum(util[b]["used"] for b in bels if b in util)
+            avail[r] = util[bels[0]]["available"]
     if "ffs" not in used and "ffs" in synth_res:   # iCE40 logic cells hold a LUT and a FF together
         used["ffs"] = synth_res["ffs"]
     return used, avail
@@ -391,9 +391,18 @@ def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_
 
     argv = [_tool(fam.nextpnr), *dev.pnr_args, "--json", "netlist.json", "--report", "pnr.json",
             "--seed", str(seed), "--freq", f"{freq:g}", "--timing-allow-fail", "-q", "-l", "nextpnr.log"]
+    # The pin file is copied next to the netlist: the WebAssembly tools see the working folder, not
+    # necessarily every absolute path.
+    pins = None
     if design.constraints:
-        flag = {"ecp5": "--lpf", "ice40": "--pcf", "gowin": "--cst"}[fam.name]
-        argv += [flag, str(Path(design.constraints).resolve())]
+        pins = Path(design.constraints).name
+        shutil.copyfile(design.constraints, folder / pins)
+    elif dev.ooc_pins:
+        pins = "ooc.cst"
+        names = ("clk", "rst", "sin", "load", "sout")
+        (folder / pins).write_text("".join(f'IO_LOC "{n}" {pin};\n' for n, pin in zip(names, dev.ooc_pins)))
+    if pins:
+        argv += {"ecp5": ["--lpf", pins], "ice40": ["--pcf", pins], "gowin": ["--vopt", f"cst={pins}"]}[fam.name]
     if bitstream:
         argv += {"ecp5": ["--textcfg", "out.config"], "ice40": ["--asc", "out.asc"],
                  "gowin": ["--write", "pnr_out.json"]}[fam.name]
