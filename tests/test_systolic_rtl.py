@@ -14,17 +14,18 @@ from tb.systolic.cases import cases_for, random_operands
 from tb.systolic.harness import run_regression
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = ["r4c4_w1.json", "r8c8_w4.json", "default.json"]
+# (config, random layers on top of the fixed cases)
+CONFIGS = [("r4c4_w1.json", 6), ("r8c8_w4.json", 6), ("default.json", 4)]
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("config", CONFIGS)
-def test_systolic_regression(config):
+@pytest.mark.parametrize("config,n_random", CONFIGS, ids=[c for c, _ in CONFIGS])
+def test_systolic_regression(config, n_random):
     cfg = SystolicConfig.load(ROOT / "configs" / "systolic" / config)
-    res = run_regression(cfg, ROOT / "build" / "tests" / f"pytest-systolic-{cfg.name}")
+    res = run_regression(cfg, ROOT / "build" / "tests" / f"pytest-systolic-{cfg.name}", n_random=n_random, seed=1)
     assert not res.returncode_error, f"simulation error: {res.returncode_error}; log {res.log_path}"
     names = {t.name for t in res.tests}
-    for case in cases_for(cfg):
+    for case in cases_for(cfg, n_random, 1):
         assert case.name in names, f"{case.name} did not run (log {res.log_path})"
     assert "hang_reports_cycle_limit" in names
     failed = [t for t in res.tests if not t.passed]

@@ -81,8 +81,12 @@ def sim(args):
     return 0 if result["status"] == "ok" else 1
 
 
+#: Random layers ``accelgen regress systolic`` adds to the fixed cases unless --random says otherwise.
+DEFAULT_RANDOM = 8
+
+
 def add_regress_args(p):
-    p.add_argument("--case", action="append", dest="cases", help="run only this case (repeatable)")
+    """No engine-specific options: ``--testcase NAME`` selects cases, ``--random N`` adds random layers."""
 
 
 def regress(args, cfg):
@@ -93,7 +97,7 @@ def regress(args, cfg):
     print(f"systolic {cfg.name} ({args.config}): building and running the regression in {test_dir}", flush=True)
     t0 = time.monotonic()
     res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves, seed=args.seed,
-                         cases=args.cases)
+                         n_random=DEFAULT_RANDOM if args.random is None else args.random)
     rows = [{"test": t.name, "result": "PASS" if t.passed else "FAIL", **{k: t.data.get(k, "") for k in (
         "cycles", "bound", "scalesim", "ideal", "utilization", "folds", "min_read_gap")},
         "note": (t.message.splitlines()[0][:90] if t.message else "")} for t in res.tests]

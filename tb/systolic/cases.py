@@ -12,7 +12,7 @@ import numpy as np
 from sw.systolic.config import SystolicConfig
 from sw.systolic.layer import ConvLayer, gemm_layer
 
-__all__ = ["Case", "cases_for", "random_operands"]
+__all__ = ["Case", "cases_for", "random_cases", "random_operands"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,26 @@ def _conv(n, h, w, ci, co, k, s=1, p=0):
                      stride=s, pad=p)
 
 
-def cases_for(cfg: SystolicConfig) -> list:
+def random_cases(cfg: SystolicConfig, n: int, seed: int) -> list:
+    """``n`` random small conv layers (batch 1-2, 1x1..5x5, stride 1-3, any padding) that the plan accepts."""
+    from sw.systolic.schedule import plan
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        k = int(rng.choice([1, 2, 3, 5]))
+        layer = _conv(int(rng.integers(1, 3)), int(rng.integers(k, 15)), int(rng.integers(k, 15)),
+                      int(rng.integers(1, 2 * cfg.R + 1)), int(rng.integers(1, 2 * cfg.C + 2)), k,
+                      int(rng.integers(1, 4)), int(rng.integers(0, k)))
+        try:
+            plan(cfg, layer)
+        except ValueError:
+            continue
+        out.append(Case(f"random{len(out)}_seed{seed}", layer))
+    return out
+
+
+def cases_for(cfg: SystolicConfig, n_random: int = 0, seed: int = 1) -> list:
+    """The fixed cases for ``cfg`` followed by ``n_random`` random layers drawn from ``seed``."""
     R, C = cfg.R, cfg.C
     out = [
         Case("gemm_ragged_37x21x19", gemm_layer(37, 21, 19), gemm=True),
@@ -53,7 +72,7 @@ def cases_for(cfg: SystolicConfig) -> list:
     if R == 16 and C == 16:
         out += [Case("gemm_64x64x64", gemm_layer(64, 64, 64), gemm=True, cycle_check=True),
                 Case("gemm_128x64x256", gemm_layer(128, 64, 256), gemm=True, cycle_check=True)]
-    return out
+    return out + random_cases(cfg, n_random, seed)
 
 
 def random_operands(layer: ConvLayer, seed: int):

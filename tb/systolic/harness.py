@@ -17,13 +17,13 @@ from sw.systolic.config import SystolicConfig
 from tb.systolic.driver import dram_depth_log2
 
 __all__ = ["systolic_verilog", "systolic_build", "run_regression", "run_job_rtl", "run_layers_rtl",
-           "env_config", "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_SEED", "ENV_CASES", "ENV_LAYERS"]
+           "env_config", "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_SEED", "ENV_RANDOM", "ENV_LAYERS"]
 
 ENV_CONFIG = "SYSTOLIC_CONFIG"
 ENV_JOB = "SYSTOLIC_JOB"
 ENV_OUT = "SYSTOLIC_OUT"
 ENV_SEED = "SYSTOLIC_SEED"
-ENV_CASES = "SYSTOLIC_CASES"
+ENV_RANDOM = "SYSTOLIC_RANDOM"
 ENV_LAYERS = "SYSTOLIC_LAYERS"
 
 
@@ -77,13 +77,12 @@ def systolic_build(cfg: SystolicConfig, *, waves=False):
     return build(systolic_verilog(cfg), waves=waves)
 
 
-def run_regression(cfg: SystolicConfig, test_dir, *, testcase=None, waves=False, seed=None, cases=None):
-    """Run :mod:`tb.systolic.test_systolic` (the cases of :mod:`tb.systolic.cases` for ``cfg``)."""
-    env = {ENV_CONFIG: json.dumps(cfg.to_dict())}
+def run_regression(cfg: SystolicConfig, test_dir, *, testcase=None, waves=False, seed=None, n_random=0):
+    """Run :mod:`tb.systolic.test_systolic`: the cases of :mod:`tb.systolic.cases` for ``cfg`` plus ``n_random``
+    random layers (operands and random layers drawn from ``seed``)."""
+    env = {ENV_CONFIG: json.dumps(cfg.to_dict()), ENV_RANDOM: str(n_random)}
     if seed is not None:
         env[ENV_SEED] = str(seed)
-    if cases is not None:
-        env[ENV_CASES] = ",".join(cases)
     return run_cocotb(systolic_build(cfg, waves=waves), "tb.systolic.test_systolic", testcase=testcase,
                       test_dir=test_dir, env=env, waves=waves)
 

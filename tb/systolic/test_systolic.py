@@ -16,11 +16,12 @@ from sw.systolic import golden
 from sw.systolic import schedule as S
 from tb.systolic.cases import cases_for, random_operands
 from tb.systolic.driver import run_layer
-from tb.systolic.harness import ENV_CASES, ENV_SEED, env_config
+from tb.systolic.harness import ENV_RANDOM, ENV_SEED, env_config
 
 CFG = env_config()
 SEED = int(os.environ.get(ENV_SEED, "1"))
-_SELECTED = [c for c in os.environ.get(ENV_CASES, "").split(",") if c]
+N_RANDOM = int(os.environ.get(ENV_RANDOM, "0"))
+CASES = cases_for(CFG, N_RANDOM, SEED)
 _cycles_per_pixel = {}
 
 
@@ -74,15 +75,14 @@ def _make_test(index, case):
     return cocotb.test(name=case.name)(body)
 
 
-for _i, _case in enumerate(cases_for(CFG)):
-    if not _SELECTED or _case.name in _SELECTED:
-        globals()[f"test_{_case.name}"] = _make_test(_i, _case)
+for _i, _case in enumerate(CASES):
+    globals()[f"test_{_case.name}"] = _make_test(_i, _case)
 
 
 @cocotb.test()
 async def hang_reports_cycle_limit(dut):
     """A run cut short by the cycle limit ends with status timeout and says what was still busy."""
-    layer = cases_for(CFG)[0].layer
+    layer = CASES[0].layer
     x, w = random_operands(layer, SEED)
     res = await run_layer(dut, CFG, layer, x, w, cycle_limit=3)
     assert res.status == "timeout", (res.status, res.message)
