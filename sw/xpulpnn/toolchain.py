@@ -54,7 +54,7 @@ def include_dir(build_dir=BUILD_DIR) -> Path:
 
 
 def compile_program(sources, out=None, *, c_runtime=None, defines=(), extra_flags=(), linker_script=LINK_LD,
-                    build_dir=BUILD_DIR):
+                    build_dir=BUILD_DIR, include_dirs=(), depends=()):
     """Compile and link ``sources`` into an ELF (cached).
 
     Parameters
@@ -70,6 +70,10 @@ def compile_program(sources, out=None, *, c_runtime=None, defines=(), extra_flag
     extra_flags : iterable of str
     linker_script : path-like
         Default ``env/link.ld`` (RAM at 0x8000_0000).
+    include_dirs : iterable of path-like
+        Searched before ``env/`` (e.g. a riscv-tests checkout's ``env/p`` so that its ``riscv_test.h`` wins).
+    depends : iterable of path-like
+        Further files the build reads (``#include``d sources, headers) whose contents key the cache.
 
     Returns
     -------
@@ -91,10 +95,12 @@ def compile_program(sources, out=None, *, c_runtime=None, defines=(), extra_flag
         c_runtime = any(s.suffix == ".c" for s in sources)
     inc = include_dir(build_dir)
     srcs = sources + ([CRT0, RUNTIME] if c_runtime else [])
-    flags = [*CFLAGS, f"-I{ENV_DIR}", f"-I{inc}", *(f"-D{d}" for d in defines), *extra_flags,
-             f"-T{linker_script}"]
+    includes = [Path(d).resolve() for d in include_dirs]
+    flags = [*CFLAGS, *(f"-I{d}" for d in includes), f"-I{ENV_DIR}", f"-I{inc}", *(f"-D{d}" for d in defines),
+             *extra_flags, f"-T{linker_script}"]
     h = hashlib.sha256(" ".join(flags).encode())
-    for f in [*srcs, Path(linker_script), inc / "xpulpnn_insn.h", *sorted(ENV_DIR.glob("*.h"))]:
+    for f in [*srcs, Path(linker_script), inc / "xpulpnn_insn.h", *sorted(ENV_DIR.glob("*.h")),
+              *(hdr for d in includes for hdr in sorted(d.glob("*.h"))), *map(Path, depends)]:
         h.update(f.read_bytes())
     for s in sources:   # headers next to the sources
         for hdr in sorted(s.parent.glob("*.h")):
