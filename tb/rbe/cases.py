@@ -77,10 +77,10 @@ def sampled_grid(n, seed):
 def regression_cases(cfg: RBEConfig, *, n_grid, seed):
     """The CI regression: sampled precisions in both modes with ReLU on and off, channels 32/64/96 and
     several image sizes (including partial edge tiles), and the edge-value cases."""
-    k = cfg.k_tile
+    c = max(cfg.k_tile, 32)       # 32, 64 and 96 channels (multiples of every BINCONV_WIDTH)
     cases = []
     sizes = [(5, 5), (7, 4), (4, 9), (6, 6)]
-    chans = [(k, k), (2 * k, k), (k, 3 * k), (3 * k, 2 * k)]
+    chans = [(c, c), (2 * c, c), (c, 3 * c), (3 * c, 2 * c)]
     for n, (qa, qw, qao) in enumerate(sampled_grid(n_grid, seed)):
         for mode in ("3x3", "1x1"):
             relu = (n + (mode == "1x1")) % 2 == 0
@@ -93,6 +93,6 @@ def regression_cases(cfg: RBEConfig, *, n_grid, seed):
         for mode in ("3x3", "1x1"):
             for relu in (True, False):
                 cases.append(make_case(f"edge_{kind}_{mode}_{'relu' if relu else 'signed'}", mode=mode, qa=8, qw=8,
-                                       qao=8 if relu else 5, k_in=2 * k, k_out=k, height=5, width=4, relu=relu,
+                                       qao=8 if relu else 5, k_in=2 * c, k_out=c, height=5, width=4, relu=relu,
                                        seed=seed * 1000 + 500 + n, kind=kind))
     return cases
