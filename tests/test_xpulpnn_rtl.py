@@ -127,13 +127,70 @@ def test_illegal_and_misaligned_stop_with_pc(tmp_path):
         text = b"".join(w.to_bytes(4, "little") for w in words)
         return Program([(RAM_BASE, text)], RAM_BASE, RAM_BASE + 0x1000, name=name)
     progs = [prog("illegal", [isa.i_type(isa.OP.OP_IMM, 0, 1, 0, 1), isa.pv_mlsdot("sp", "b", 0, 0, 0) ^ (1 << 27)]),
-             prog("misaligned", [isa.u_type(isa.OP.LUI, 1, 0x80000), isa.i_type(isa.OP.LOAD, 2, 2, 1, 2)]),
+             # a MAC&LOAD refill must be word-aligned (scalar loads/stores may be misaligned)
+             prog("misaligned", [isa.u_type(isa.OP.LUI, 1, 0x80000), isa.i_type(isa.OP.OP_IMM, 0, 1, 1, 2),
+                                 isa.pv_mlsdot("sp", "b", 0, 1, isa.nn_ctrl(a_update=True))]),
              prog("outside", [isa.i_type(isa.OP.LOAD, 2, 2, 0, 16)]),
+             # a misaligned word load whose second half lies past the end of the RAM
+             prog("outside-split", [isa.u_type(isa.OP.LUI, 1, (RAM_BASE + CFG.ram_bytes) >> 12),
+                                    isa.i_type(isa.OP.LOAD, 2, 2, 1, -2)]),
              prog("fetch", [isa.j_type(0, 0x40000)])]
     rtl = run_rtl(CFG, progs, tmp_path / "sim", trace=True, max_cycles=1000)
-    want = {"illegal": ("illegal instruction", RAM_BASE + 4), "misaligned": ("misaligned", RAM_BASE + 4),
-            "outside": ("outside the RAM", RAM_BASE), "fetch": ("instruction fetch", RAM_BASE + 0x40000)}
+    want = {"illegal": ("illegal instruction", RAM_BASE + 4), "misaligned": ("misaligned", RAM_BASE + 8),
+            "outside": ("outside the RAM", RAM_BASE), "outside-split": ("outside the RAM", RAM_BASE + 4),
+            "fetch": ("instruction fetch", RAM_BASE + 0x40000)}
     for p, r in zip(progs, rtl):
         iss = run_iss(CFG, p, trace=True, max_cycles=1000)
         assert not compare(p, iss, r), compare(p, iss, r)
         assert r.status == "error" and want[p.name][0] in r.message and r.pc == want[p.name][1], (p.name, r)
+
+
+@pytest.mark.rtl
+def test_misaligned_loads_and_stores(tmp_path):
+    """Loads/stores crossing a word boundary (split into two data-port cycles) read and write the right bytes,
+    including back-to-back with a dependent instruction and a post-increment form; one extra cycle each."""
+    from tb.xpulpnn.harness import compare, run_iss, run_rtl
+    body = """#include "xpulpnn_insn.h"
+  la t0, buf
+  li t1, 0x04030201
+  sw t1, 0(t0)
+  li t1, 0x08070605
+  sw t1, 4(t0)
+  lw a0, 1(t0)
+  lh a1, 3(t0)
+  lhu a2, 3(t0)
+  lw a3, 3(t0)
+  addi a3, a3, 1
+  li t2, 0xa1b2c3d4
+  sw t2, 2(t0)
+  lw a4, 0(t0)
+  lw a5, 4(t0)
+  sh t2, 3(t0)
+  lw a6, 0(t0)
+  lw a7, 4(t0)
+  addi s2, t0, 1
+  p.lw s3, 4, s2
+  lh s4, 1(t0)
+  la t0, tohost
+  li t1, 1
+  sw t1, 0(t0)
+1: j 1b
+  .data
+  .align 4
+buf: .word 0, 0, 0, 0"""
+    elf = _elf(tmp_path, "misaligned", body)
+    p = load_elf(elf, CFG)
+    mem = bytearray(16)                       # expected values from a byte-array model of the buffer
+    rd = lambda off, n, signed=False: int.from_bytes(mem[off:off + n], "little", signed=signed) & 0xFFFFFFFF
+    mem[0:8] = bytes(range(1, 9))
+    want = {10: rd(1, 4), 11: rd(3, 2, True), 12: rd(3, 2), 13: rd(3, 4) + 1}
+    mem[2:6] = (0xA1B2C3D4).to_bytes(4, "little")
+    want.update({14: rd(0, 4), 15: rd(4, 4)})
+    mem[3:5] = (0xC3D4).to_bytes(2, "little")
+    want.update({16: rd(0, 4), 17: rd(4, 4), 19: rd(1, 4), 20: rd(1, 2, True)})
+    iss = run_iss(CFG, p, trace=True, max_cycles=1000)
+    rtl = run_rtl(CFG, [p], tmp_path / "sim", trace=True, max_cycles=1000)[0]
+    assert rtl.status == "pass" and not compare(p, iss, rtl), compare(p, iss, rtl)
+    text = "\n".join(rtl.trace)
+    for reg, v in want.items():
+        assert f"x{reg}={v:08x}" in text, (reg, hex(v))

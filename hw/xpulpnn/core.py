@@ -11,8 +11,10 @@
   X, so a load followed by a dependent instruction (and a MAC&LOAD refill followed by a MAC&LOAD reading that
   NN register) runs without a stall.
 
-Illegal instructions, fetch faults and misaligned / out-of-RAM accesses stop the core in X with ``error``
-and ``stop_pc``; a store of a non-zero value to ``tohost_addr`` stops it normally.
+Illegal instructions, fetch faults, out-of-RAM accesses and misaligned MAC&LOAD refills stop the core in X with
+``error`` and ``stop_pc``; a store of a non-zero value to ``tohost_addr`` stops it normally. A scalar load or
+store that crosses a word boundary holds X for one extra cycle (two data-port accesses, see
+:class:`LoadStoreUnit`).
 """
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
@@ -227,15 +229,23 @@ class Core(wiring.Component):
             m.d.comb += x_err.eq(ErrorCode.FETCH)
         with m.Elif(~c.legal):
             m.d.comb += x_err.eq(ErrorCode.ILLEGAL)
-        with m.Elif(is_mem & lsu.misaligned):
+        with m.Elif(mls_load & lsu.misaligned):
             m.d.comb += x_err.eq(ErrorCode.MISALIGNED)
         with m.Elif(is_mem & lsu.outside):
             m.d.comb += x_err.eq(ErrorCode.ACCESS)
         x_error = x_valid & (x_err != ErrorCode.NONE)
 
+        # a scalar load/store that crosses a word boundary takes two data-port cycles: the first holds X
+        ma_second = Signal()       # X is in the second cycle of a split access
+        split = Signal()
+        m.d.comb += split.eq(x_valid & (is_[Unit.LOAD] | is_[Unit.STORE]) & lsu.cross & ~x_error)
+        split_first = split & ~ma_second
+        m.d.sync += ma_second.eq(split_first & ~halted)
+        m.d.comb += lsu.phase.eq(ma_second)
+
         # the divider holds X until its result is ready
         m.d.comb += [
-            stall.eq(x_valid & is_[Unit.DIV] & ~div.done & ~x_error),
+            stall.eq((x_valid & is_[Unit.DIV] & ~div.done & ~x_error) | split_first),
             div.start.eq(x_valid & is_[Unit.DIV] & ~div.busy & ~div.done & ~x_error),
         ]
         x_fire = Signal()
@@ -243,9 +253,9 @@ class Core(wiring.Component):
 
         # data port
         m.d.comb += [
-            self.dbus.addr.eq(addr),
-            self.dbus.en.eq(x_fire & is_load),
-            self.dbus.we.eq(Mux(x_fire & is_[Unit.STORE], lsu.strobe, 0)),
+            self.dbus.addr.eq(Mux(ma_second, Cat(Const(0, 2), addr[2:32] + 1), addr)),
+            self.dbus.en.eq((x_fire | split_first) & is_load),
+            self.dbus.we.eq(Mux((x_fire | split_first) & is_[Unit.STORE], lsu.strobe, 0)),
             self.dbus.wdata.eq(lsu.bus_wdata),
         ]
 
@@ -341,6 +351,10 @@ class Core(wiring.Component):
         m_st_addr = Signal(32)
         m_st_size = Signal(2)
         m_st_data = Signal(32)
+        m_split = Signal()
+        m_lo = Signal(32)
+        with m.If(ma_second):
+            m.d.sync += m_lo.eq(self.dbus.rdata)     # the first word, read in the previous cycle
         m.d.sync += [
             m_valid.eq(x_fire),
             m_rd_we.eq(x_fire & c.rd_we & (rd != 0)),
@@ -351,13 +365,13 @@ class Core(wiring.Component):
         with m.If(x_fire):
             m.d.sync += [
                 m_pc.eq(x_pc), m_insn.eq(x_word), m_rd.eq(rd), m_result.eq(result),
-                m_load.eq(is_[Unit.LOAD]), m_size.eq(c.mem_size), m_signed.eq(c.mem_signed),
+                m_load.eq(is_[Unit.LOAD]), m_size.eq(c.mem_size), m_signed.eq(c.mem_signed), m_split.eq(split),
                 m_addr_lo.eq(addr[0:2]), m_nn_idx.eq(mls_dst),
                 m_pi_reg.eq(rs1), m_pi_value.eq(pi_value),
                 m_st_addr.eq(addr), m_st_size.eq(c.mem_size), m_st_data.eq(st_value),
             ]
         m.d.comb += [lsu.m_rdata.eq(self.dbus.rdata), lsu.m_addr_lo.eq(m_addr_lo), lsu.m_size.eq(m_size),
-                     lsu.m_signed.eq(m_signed)]
+                     lsu.m_signed.eq(m_signed), lsu.m_lo.eq(m_lo), lsu.m_split.eq(m_split)]
 
         # register-file writes: M's rd first, then X's post-increment (younger, wins on the same register)
         with m.If(m_rd_we):

@@ -6,8 +6,11 @@ number of instructions executed. Architectural choices where the specs leave roo
 
 * Machine mode only. ``ecall``/``ebreak`` trap to ``mtvec & ~3`` with ``mcause`` 11/3 and ``mepc = pc``;
   ``mret`` returns to ``mepc``. They count as retired instructions. Unknown CSRs read as zero and ignore
-  writes; counters ignore writes. Illegal instructions, misaligned or out-of-RAM accesses stop the run with
-  status ``error`` (no trap).
+  writes; counters ignore writes. Illegal instructions and out-of-RAM accesses stop the run with status
+  ``error`` (no trap). Scalar loads and stores (``lb``..``sw`` and the post-increment ``p.*`` forms) may be
+  misaligned: they access the bytes ``addr .. addr + size - 1`` (little-endian), as the riscv-tests
+  ``ma_data`` program expects of a core with hardware misaligned support; a misaligned MAC&LOAD refill
+  stops the run with status ``error``.
 * Hardware loops: after an instruction at ``pc`` executes, the first level L (0 before 1) with
   ``lpcount[L] != 0`` and ``pc == lpend[L]`` (values before the instruction) counts down; if the count is
   still non-zero and the instruction did not transfer control, the next pc is ``lpstart[L]``. An instruction
@@ -128,20 +131,20 @@ class ISS:
         self._decoded = {}
 
     # --- memory ---------------------------------------------------------------------------------------------
-    def _check(self, addr, size):
-        if addr & (size - 1):
+    def _check(self, addr, size, aligned=True):
+        if aligned and addr & (size - 1):
             raise _Stop(3, f"address 0x{addr:08x}, {size} bytes")
         if not self.cfg.in_ram(addr, size):
             raise _Stop(4, f"address 0x{addr:08x}")
         return addr - RAM_BASE
 
-    def load(self, addr, size, signed=False):
-        off = self._check(addr, size)
+    def load(self, addr, size, signed=False, aligned=True):
+        off = self._check(addr, size, aligned)
         v = int.from_bytes(self.mem[off:off + size], "little")
         return sext(v, 8 * size) & M32 if signed else v
 
-    def store(self, addr, size, value):
-        off = self._check(addr, size)
+    def store(self, addr, size, value, aligned=True):
+        off = self._check(addr, size, aligned)
         self.mem[off:off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
 
     def read_word(self, addr):
@@ -274,20 +277,20 @@ class ISS:
             if taken:
                 next_pc, jumped = (pc + i.imm) & M32, True
         elif k == "load":
-            writes.append((i.rd, self.load((a + i.imm) & M32, i.width, i.op in ("lb", "lh"))))
+            writes.append((i.rd, self.load((a + i.imm) & M32, i.width, i.op in ("lb", "lh"), aligned=False)))
         elif k == "store":
             addr = (a + i.imm) & M32
-            self.store(addr, i.width, b)
+            self.store(addr, i.width, b, aligned=False)
             mem_write = (addr, i.width, b & ((1 << (8 * i.width)) - 1))
         elif k == "muldiv":
             writes.append((i.rd, self._muldiv(i.op, a, b)))
         elif k == "pload" or k == "pload_rr":
-            v = self.load(a, i.width, i.op in ("lb", "lh"))
+            v = self.load(a, i.width, i.op in ("lb", "lh"), aligned=False)
             inc = i.imm if k == "pload" else b
             writes.append((i.rs1, a + inc))
             writes.append((i.rd, v))
         elif k == "pstore":
-            self.store(a, i.width, b)
+            self.store(a, i.width, b, aligned=False)
             mem_write = (a, i.width, b & ((1 << (8 * i.width)) - 1))
             writes.append((i.rs1, a + i.imm))
         elif k == "dot":
