@@ -43,13 +43,15 @@ def fit_cases(cfg, bits, seed=4):
     return out
 
 
-def _formula(c):
+def _formula(c, segmented=False):
     f = c.get("f")
     if f is None:
         if c["op"] == "matmul":
             f = {"i": c["G"], "j": c["J"], "u": 1}
         else:
             f = {"S": c["J"], "K": c["G"]}
+    if c["op"] in ("reduce", "matmul", "maxpool", "avgpool"):
+        f = {**f, "segmented": segmented}
     return formulas.formula(c["op"], c["bits"], **f)
 
 
@@ -74,9 +76,32 @@ def _plot(fr, path):
     return path
 
 
+def measure(cfg, cases, out):
+    """Run ``cases`` on the RTL of ``cfg``; returns the records with the (segmented, if so) 2D formula."""
+    cases_file = out.with_suffix(".cases.json")
+    cases_file.write_text(json.dumps([{**c, "inputs": {k: np.asarray(v).tolist() for k, v in c["inputs"].items()}}
+                                      for c in cases]))
+    raw = out.with_suffix(".raw.json")
+    res = run_bench_rtl(cfg, cases_file, raw, Path("build/tests") / f"cap-bench-{cfg.name}")
+    if not res.passed or not raw.exists():
+        raise RuntimeError(res.summary())
+    records = json.loads(raw.read_text())
+    for r in records:
+        r["formula"] = _formula(r, cfg.segmentation)
+        r["vs_formula"] = r["cycles"] / r["formula"]
+    return records
+
+
+TABLE = ["op", "bits", ("RTL cycles", "cycles", ",d"), ("formula", "formula", ",.0f"),
+         ("RTL/formula", "vs_formula", ".3f"), ("C", "compares", ",d"), ("W", "writes", ",d"),
+         ("R", "reads", ",d"), ("vertical", "vertical", ",d"), "ok"]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="configs/cap/default.json")
+    ap.add_argument("--segmented-config", default="configs/cap/segmented.json",
+                    help="also measure the formula cases on this segmented config ('' to skip)")
     ap.add_argument("--out", default="build/bench/cap.json")
     ap.add_argument("--quick", action="store_true", help="precisions 2, 4, 8 only")
     args = ap.parse_args(argv)
@@ -85,31 +110,34 @@ def main(argv=None):
     cases = formula_cases(cfg, bits=bits) + fit_cases(cfg, (2, 4, 8, 12, 16) if not args.quick else (2, 4, 8))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    cases_file = out.with_suffix(".cases.json")
-    cases_file.write_text(json.dumps([{**c, "inputs": {k: np.asarray(v).tolist() for k, v in c["inputs"].items()}}
-                                      for c in cases]))
     t0 = time.monotonic()
-    raw = out.with_suffix(".raw.json")
-    res = run_bench_rtl(cfg, cases_file, raw, Path("build/tests") / f"cap-bench-{cfg.name}")
-    if not res.passed or not raw.exists():
-        print(res.summary(), file=sys.stderr)
+    try:
+        records = measure(cfg, cases, out)
+    except RuntimeError as e:
+        print(e, file=sys.stderr)
         return 1
-    records = json.loads(raw.read_text())
-    for r in records:
-        r["formula"] = _formula(r)
-        r["vs_formula"] = r["cycles"] / r["formula"]
     wall = time.monotonic() - t0
     fr = [r for r in records if r["name"].startswith("f_")]
     print(f"CAP {cfg.name}: {len(records)} cases on the RTL in {wall:.0f} s, bit-exact: "
           f"{sum(r['ok'] for r in records)}/{len(records)}")
-    print_table(fr, ["op", "bits", ("RTL cycles", "cycles", ",d"), ("formula", "formula", ",.0f"),
-                     ("RTL/formula", "vs_formula", ".3f"), ("C", "compares", ",d"), ("W", "writes", ",d"),
-                     ("R", "reads", ",d"), ("vertical", "vertical", ",d"), "ok"])
+    print_table(fr, TABLE)
     exact = {op: all(r["cycles"] == r["formula"] for r in fr if r["op"] == op) for op in ("add", "mul", "relu")}
     print("RTL cycles equal the formula: " + ", ".join(f"{op} {'yes' if v else 'NO'}" for op, v in exact.items()))
-    summary = {"config": cfg.to_dict(), "wall_s": round(wall, 1), "exact": exact,
-               "all_bit_exact": all(r["ok"] for r in records)}
-    out.write_text(json.dumps({"summary": summary, "records": records}, indent=1) + "\n")
+    seg_records = []
+    if args.segmented_config:
+        scfg = CAPConfig.load(args.segmented_config)
+        try:
+            seg_records = measure(scfg, formula_cases(scfg, bits=(1, 2, 4, 8, 16)), out.with_name("cap_segmented.json"))
+        except RuntimeError as e:
+            print(e, file=sys.stderr)
+            return 1
+        print(f"\nSegmented CAP {scfg.name}: trees against the segmented 2D formulas "
+              f"(bit-exact {sum(r['ok'] for r in seg_records)}/{len(seg_records)})")
+        print_table([r for r in seg_records if r["op"] in ("reduce", "matmul", "maxpool", "avgpool")], TABLE)
+    summary = {"config": cfg.to_dict(), "wall_s": round(time.monotonic() - t0, 1), "exact": exact,
+               "all_bit_exact": all(r["ok"] for r in records + seg_records)}
+    out.write_text(json.dumps({"summary": summary, "records": records, "segmented_records": seg_records},
+                              indent=1) + "\n")
     print(f"wrote {out}, {_plot(fr, out.with_name('cap_cycles.png'))}")
     est = subprocess.run([sys.executable, "-m", "sim.cli", "estimate", "cap", "--costs", "rtl", "--bench", str(out),
                           "--hawq", "/work/shared/data/hawq_v3_resnet18.json",

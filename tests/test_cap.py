@@ -22,7 +22,7 @@ CFG = CAPConfig()
 # --- config and assembler ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("d,msg", [({"rows": 96}, "rows .* must be one of 64, 128, 256, not 96"),
                                    ({"cols": "x"}, "cols"), ({"prog_depth": 100}, "prog_depth"),
-                                   ({"segmentation": True}, "segmentation"), ({"depth": 3}, "unknown CAP config key")])
+                                   ({"segmentation": 1}, "segmentation"), ({"depth": 3}, "unknown CAP config key")])
 def test_config_errors(d, msg):
     with pytest.raises(ValueError, match=msg):
         CAPConfig.from_dict(d)
@@ -49,6 +49,7 @@ def test_encode_decode_roundtrip():
     (lambda p: p.vcmp({1: 1}, 5, 3), "lo=5 > hi=3"),
     (lambda p: p.ldcol(0, CFG.colbuf_depth), "column-buffer entry must be"),
     (lambda p: p.setcol(0, 2), "SETCOL value"),
+    (lambda p: p.svcmp(0, 0, 3), "need a config with segmentation: true"),
 ])
 def test_assembler_errors(call, msg):
     with pytest.raises(ProgramError, match=msg):
@@ -224,3 +225,37 @@ def test_program_too_long_for_the_job_config(tmp_path, capsys):
     assert main(["sim", "cap", "--job", str(job), "--backend", "golden"]) == 1
     msg = read_cap_result(job / "out-golden")["message"]
     assert "ops[0]: program of 2112 micro-ops is longer than the program memory (prog_depth=1024)" in msg
+
+
+SEG = CAPConfig(segmentation=True)
+
+
+def test_segmented_micro_ops():
+    emu = APEmulator(SEG)
+    p = Program(SEG)
+    p.setcol(3, 1)
+    p.svcmp(1, 2, 5)                # segments of 4 rows: tag the columns 2..5 set in row 2 of each
+    p.svwr(1)
+    emu.run(p.words())
+    emu.cells[:, :] = False
+    emu.cells[2::4, 4] = True
+    emu.run(p.words()[1:], clear=False)
+    assert emu.cells[0::4, 4].all() and not emu.cells[1::4, 4].any()
+    assert emu.counters == {"cycles": 2, "compares": 1, "writes": 1, "reads": 0}
+    with pytest.raises(ProgramError, match="segment distance log2 must be 0..5, not 6"):
+        p.svwr(6)
+
+
+@pytest.mark.parametrize("case", precision_cases(seed=9)[::3] + fold_cases(SEG), ids=lambda c: c["name"])
+def test_segmented_matches_numpy(case):
+    res, counters, _ = run_op(SEG, case["op"], case["bits"], case["signed"], case["inputs"], case["window"])
+    arrs = check_inputs(case["op"], case["bits"], case["signed"], case["inputs"], case["window"])
+    np.testing.assert_array_equal(res, reference(case["op"], case["bits"], case["signed"], arrs, case["window"]))
+
+
+def test_segmentation_makes_a_level_two_cycles():
+    a = {"a": np.arange(128) % 256}
+    _, plain, _ = run_op(CFG, "reduce", 8, False, a)
+    _, seg, _ = run_op(SEG, "reduce", 8, False, a)
+    # 64 rows hold the 128 values; 63 row pairs over 6 levels: 2 cycles per pair become 2 per level.
+    assert plain["cycles"] - seg["cycles"] == 2 * 63 - 2 * 6

@@ -4,10 +4,12 @@ Every cycle it performs at most one of: a horizontal compare (tags the rows whos
 key), a horizontal write (key bits into the masked columns of the tagged rows), a vertical compare (tags the
 columns of a window whose masked rows equal the vertical key), a vertical write (vertical key bits into the
 masked rows of the tagged columns), a column load/constant/read (bit-sequential port), a row load/read
-(word-sequential port), or a clear of the whole array.
+(word-sequential port), or a clear of the whole array. With segmentation, a segmented vertical compare
+tags, in every segment of 2d rows, the window columns set in the segment's row d (one tag vector per
+segment), and a segmented vertical write sets those columns in the segment's row 0.
 """
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -42,6 +44,8 @@ class CAMArray(wiring.Component):
         The column selected by ``mask_h`` (bit-sequential read).
     row_out : Out(cols)
         The row selected by ``mask_v`` (word-sequential read).
+    seg_k : In(3)
+        log2 of the segment half-size d of SVCMP/SVWR (configs with segmentation).
     tag_h : Out(rows)
     tag_v : Out(cols)
     """
@@ -53,7 +57,7 @@ class CAMArray(wiring.Component):
             "key_h": In(cfg.cols), "mask_h": In(cfg.cols),
             "key_v": In(cfg.rows), "mask_v": In(cfg.rows),
             "window": In(cfg.cols),
-            "col_in": In(cfg.rows), "row_in": In(cfg.cols),
+            "col_in": In(cfg.rows), "row_in": In(cfg.cols), "seg_k": In(3),
             "col_out": Out(cfg.rows), "row_out": Out(cfg.cols),
             "tag_h": Out(cfg.rows), "tag_v": Out(cfg.cols),
         })
@@ -83,6 +87,21 @@ class CAMArray(wiring.Component):
         with m.If(k == Kind.VCMP):
             m.d.sync += self.tag_v.eq(self.window & ~mismatch)
 
+        # Segmented vertical mode: row r is the base of a segment of 2^(k+1) rows when r % 2^(k+1) == 0;
+        # its tag vector lives with it (only even rows can be bases).
+        seg_base = {}
+        if self.cfg.segmentation:
+            for r in range(0, R, 2):
+                ks = [j for j in range(R.bit_length() - 1) if r % (2 << j) == 0]
+                is_base = Cat(self.seg_k == j for j in ks).any()
+                source = 0
+                for j in ks:
+                    source = source | Mux(self.seg_k == j, cells[r + (1 << j)], 0)
+                tag = Signal(C, name=f"stag{r}")
+                with m.If(k == Kind.SVCMP):
+                    m.d.sync += tag.eq(Mux(is_base, source & self.window, 0))
+                seg_base[r] = (is_base, tag)
+
         # Writes: every kind of write is "cells <- key where mask" with a per-row key and mask.
         for r in range(R):
             wmask = Signal(C, name=f"wmask{r}")
@@ -101,5 +120,9 @@ class CAMArray(wiring.Component):
                     m.d.comb += [wmask.eq(self.mask_v[r].replicate(C)), wkey.eq(self.row_in)]
                 with m.Case(Kind.CLEAR):
                     m.d.comb += [wmask.eq(ones), wkey.eq(0)]
+                if r in seg_base:
+                    with m.Case(Kind.SVWR):
+                        is_base, tag = seg_base[r]
+                        m.d.comb += [wmask.eq(Mux(is_base, tag, 0)), wkey.eq(ones)]
             m.d.sync += cells[r].eq((cells[r] & ~wmask) | (wkey & wmask))
         return m

@@ -78,7 +78,7 @@ class CAP(wiring.Component):
         m.submodules.dma = dma = DMA(cfg)
         wiring.connect(m, dma.mem, wiring.flipped(self.mem))
 
-        for name in ("kind", "key_h", "mask_h", "key_v", "mask_v", "window"):
+        for name in ("kind", "key_h", "mask_h", "key_v", "mask_v", "window", "seg_k"):
             m.d.comb += getattr(arr, name).eq(getattr(ctl, name))
 
         # --- column and row buffers: the array's bit-sequential and word-sequential ports --------------

@@ -74,6 +74,7 @@ class Controller(wiring.Component):
             "cycles": Out(32), "compares": Out(32), "writes": Out(32), "reads": Out(32),
             "kind": Out(Kind), "key_h": Out(cfg.cols), "mask_h": Out(cfg.cols),
             "key_v": Out(cfg.rows), "mask_v": Out(cfg.rows), "window": Out(cfg.cols), "entry": Out(8),
+            "seg_k": Out(3),
         })
 
     def elaborate(self, platform):
@@ -115,7 +116,12 @@ class Controller(wiring.Component):
             m.d.comb += bad_index.eq(1)
         with m.If(((op == Op.LDROW) | (op == Op.RDROW)) & (uop.aux >= cfg.rowbuf_depth)):
             m.d.comb += bad_index.eq(1)
-        bad_op = op > Op.RDROW
+        segmented = (op == Op.SVCMP) | (op == Op.SVWR)
+        with m.If(segmented & (f0.idx >= R.bit_length() - 1)):
+            m.d.comb += bad_index.eq(1)
+        with m.If((op == Op.SVCMP) & ((uop.aux >= C) | (uop.hi >= C))):
+            m.d.comb += bad_index.eq(1)
+        bad_op = op > (Op.SVWR if cfg.segmentation else Op.RDROW)
 
         # Execute-stage registers.
         e_valid = Signal()
@@ -124,7 +130,7 @@ class Controller(wiring.Component):
         e_pc = Signal(24)
         decoded = [self.key_h.eq(Mux(op == Op.SETCOL, f0.val.replicate(C), key_h)),
                    self.mask_h.eq(mask_h), self.key_v.eq(key_v), self.mask_v.eq(mask_v),
-                   self.window.eq(window), self.entry.eq(uop.aux), e_pc.eq(pc),
+                   self.window.eq(window), self.entry.eq(uop.aux), self.seg_k.eq(f0.idx[:3]), e_pc.eq(pc),
                    e_bad.eq(Mux(bad_op, RunError.OPCODE, Mux(bad_index, RunError.INDEX, RunError.NONE))),
                    e_kind.as_value().eq(Mux(bad_op | bad_index, Kind.NOP.value, op))]
 

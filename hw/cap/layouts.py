@@ -34,4 +34,6 @@ class Kind(enum.Enum, shape=4):
     RDCOL = Op.RDCOL
     LDROW = Op.LDROW
     RDROW = Op.RDROW
+    SVCMP = Op.SVCMP
+    SVWR = Op.SVWR
     CLEAR = 15

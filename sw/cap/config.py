@@ -29,7 +29,7 @@ _KEYS = {
     "prog_depth": ((1024, 2048, 4096, 8192, 16384), "program memory depth in micro-ops"),
     "colbuf_depth": ((64, 128, 256), "column buffer entries (rows bits each)"),
     "rowbuf_depth": ((16, 32, 64, 128, 256), "row buffer entries (cols bits each)"),
-    "segmentation": ((False,), "row pairs reduced in parallel (only in the estimator; the RTL has none)"),
+    "segmentation": ((False, True), "segmented vertical mode: the row pairs of a tree level moved in parallel"),
 }
 
 
@@ -50,8 +50,8 @@ class CAPConfig:
     colbuf_depth, rowbuf_depth : int
         Entries of the column buffer (``rows`` bits each) and of the row buffer (``cols`` bits each).
     segmentation : bool
-        Reserved: the RTL has no segmented vertical mode, so only ``false`` is accepted here; the
-        estimator models segmentation separately.
+        Add the segmented vertical micro-ops SVCMP/SVWR (every segment of 2d rows moves its row d into its
+        row 0 at once), so a tree level costs 2 cycles instead of 2 per row pair.
 
     Raises
     ------
@@ -97,7 +97,7 @@ class CAPConfig:
 
     @property
     def name(self) -> str:
-        return f"{self.rows}x{self.cols}_p{self.prog_depth}"
+        return f"{self.rows}x{self.cols}_p{self.prog_depth}" + ("_seg" if self.segmentation else "")
 
     # --- derived widths ------------------------------------------------------------------------------
     @property

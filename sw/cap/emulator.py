@@ -41,6 +41,7 @@ class APEmulator:
         self.tag_v = np.zeros(cfg.cols, bool)
         self.colbuf = np.zeros((cfg.colbuf_depth, cfg.rows), bool)
         self.rowbuf = np.zeros((cfg.rowbuf_depth, cfg.cols), bool)
+        self.tag_s = np.zeros((cfg.rows, cfg.cols), bool)      # segmented tags, one vector per segment
         self.counters = {}
 
     def clear(self):
@@ -108,6 +109,16 @@ class APEmulator:
             cells[self._chk(u.fields[0][0], cfg.rows), :] = self.rowbuf[self._chk(u.aux, cfg.rowbuf_depth)]
         elif op == Op.RDROW:
             self.rowbuf[self._chk(u.aux, cfg.rowbuf_depth)] = cells[self._chk(u.fields[0][0], cfg.rows), :]
+        elif op in (Op.SVCMP, Op.SVWR) and cfg.segmentation:
+            d = 1 << u.fields[0][0]
+            if 2 * d > cfg.rows:
+                raise IndexError(d)
+            if op == Op.SVCMP:
+                window = np.zeros(cfg.cols, bool)
+                window[self._chk(u.aux, cfg.cols):self._chk(u.hi, cfg.cols) + 1] = True
+                self.tag_s = cells[d::2 * d] & window          # one row per segment: its row d
+            else:
+                cells[::2 * d] |= self.tag_s
         elif op != Op.NOP:
             raise ProgramError(f"unknown opcode {op}; opcodes: {Op.NAMES}")
 

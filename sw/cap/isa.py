@@ -14,6 +14,10 @@ Every micro-op is one 64-bit word and costs one cycle on the hardware:
 ``RDCOL``    bit-sequential read: column-buffer entry ``entry`` := column ``col``.
 ``LDROW``    word-sequential write: row ``row`` := row-buffer entry ``entry``.
 ``RDROW``    word-sequential read: row-buffer entry ``entry`` := row ``row``.
+``SVCMP``    segmented vertical compare (configs with ``segmentation``): the rows form segments of 2d rows
+             (d = 2^k, ``k`` in field 0); in every segment, tag the columns ``lo..hi`` whose cell in the
+             segment's row d is 1 (one vertical tag vector per segment).
+``SVWR``     segmented vertical write: in every segment, set row 0 to 1 in the segment's tagged columns.
 ``NOP``      nothing.
 ===========  ==========================================================================================
 
@@ -49,14 +53,16 @@ class Op:
     RDCOL = 7
     LDROW = 8
     RDROW = 9
+    SVCMP = 10
+    SVWR = 11
     NAMES = {0: "NOP", 1: "CMP", 2: "WR", 3: "VCMP", 4: "VWR", 5: "LDCOL", 6: "SETCOL", 7: "RDCOL",
-             8: "LDROW", 9: "RDROW"}
+             8: "LDROW", 9: "RDROW", 10: "SVCMP", 11: "SVWR"}
 
 
 #: Which result counter a micro-op increments (the paper's C / W / R); NOP increments none.
 COUNTER_OF = {Op.CMP: "compares", Op.VCMP: "compares", Op.WR: "writes", Op.VWR: "writes",
               Op.LDCOL: "writes", Op.SETCOL: "writes", Op.LDROW: "writes", Op.RDCOL: "reads",
-              Op.RDROW: "reads"}
+              Op.RDROW: "reads", Op.SVCMP: "compares", Op.SVWR: "writes"}
 
 
 class ProgramError(ValueError):
@@ -165,6 +171,24 @@ class Program:
         if not f:
             raise ProgramError("a vertical write needs at least one row")
         self.uops.append(Uop(Op.VWR, f))
+
+    def _seg(self, k):
+        if not self.cfg.segmentation:
+            raise ProgramError("segmented vertical micro-ops need a config with segmentation: true")
+        if not 0 <= int(k) < self.cfg.rows.bit_length() - 1:
+            raise ProgramError(f"segment distance log2 must be 0..{self.cfg.rows.bit_length() - 2}, not {k}")
+        return ((int(k), 0),)
+
+    def svcmp(self, k, lo, hi):
+        """Segmented vertical compare: in every segment of 2^(k+1) rows, tag the columns lo..hi set in row 2^k."""
+        lo, hi = self._idx(lo, self.cfg.cols, "lo column"), self._idx(hi, self.cfg.cols, "hi column")
+        if lo > hi:
+            raise ProgramError(f"vertical compare window lo={lo} > hi={hi}")
+        self.uops.append(Uop(Op.SVCMP, self._seg(k), lo, hi))
+
+    def svwr(self, k):
+        """Segmented vertical write: row 0 of every segment of 2^(k+1) rows := 1 in its tagged columns."""
+        self.uops.append(Uop(Op.SVWR, self._seg(k)))
 
     def ldcol(self, col, entry):
         self.uops.append(Uop(Op.LDCOL, ((self._idx(col, self.cfg.cols, "column"), 0),),

@@ -241,9 +241,15 @@ def _tree_level(bld, groups, size, q, X, Y, send, kind, w, signed_fixed, y_clean
     p.ldcol(send, bld.col_entry(mask))
     for j in range(w):
         p.pass_({send: 1, X[j]: 1}, {Y[j]: 1})
-    for s, r in pairs:
-        p.vcmp({s: 1}, Y[0], Y[w - 1])
-        p.vwr({r: 1})
+    if cfg.segmentation:
+        # Groups are aligned powers of two, so every segment of 2^q rows is one receiver/sender pair (or
+        # rows beyond the groups, whose results are never read).
+        p.svcmp(q - 1, Y[0], Y[w - 1])
+        p.svwr(q - 1)
+    else:
+        for s, r in pairs:
+            p.vcmp({s: 1}, Y[0], Y[w - 1])
+            p.vwr({r: 1})
     if kind == "max":
         d, g_ = flags
         p.setcol(d, 0)
