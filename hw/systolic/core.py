@@ -214,9 +214,12 @@ class Systolic(wiring.Component):
             cand = Signal(range(GAP_MAX + 1), name=f"gap_cand{r}")
             m.d.comb += cand.eq(Mux(vmems[r].rd & seen[r], gaps[r], GAP_MAX))
             candidates.append(cand)
+        # One signal per stage: a nested Mux expression would repeat its operand at every level.
         new_min = min_gap
-        for cand in candidates:
-            new_min = Mux(cand < new_min, cand, new_min)
+        for r, cand in enumerate(candidates):
+            stage = Signal(range(GAP_MAX + 1), name=f"gap_min{r}")
+            m.d.comb += stage.eq(Mux(cand < new_min, cand, new_min))
+            new_min = stage
         with m.If(start_array):
             m.d.sync += [counters[c].eq(0) for c in COUNTERS if c not in ("dma_cycles", "pe_busy_lo", "pe_busy_hi")]
             m.d.sync += [pe_busy.eq(0), min_gap.eq(GAP_MAX), error.eq(0)]

@@ -59,7 +59,7 @@ def _strip_zero_memory_init(path: Path):
         tmp.replace(path)
 
 
-_ZERO_WORD = re.compile(r"^\s+[\w$\\.]+\[\d+\] = \d+'[dh]0;\s*$")
+_ZERO_WORD = re.compile(r"^\s+[\w$\\.]+\[\d+\] = \d+'[dhb]0+;\s*$")
 
 
 def systolic_verilog(cfg: SystolicConfig, *, out_root="build/verilog"):
