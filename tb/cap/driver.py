@@ -108,6 +108,6 @@ class CapDriver:
         run = OpRun(op_chunks(cfg, op, bits, signed, arrs, window))
         self.vertical = 0
         while run.chunk is not None:
-            self.vertical += sum(u.op in (Op.VCMP, Op.VWR) for u in run.chunk.program.uops)
+            self.vertical += sum(u.op in (Op.VCMP, Op.VWR, Op.SVCMP, Op.SVWR) for u in run.chunk.program.uops)
             run.feed(*(await self.execute(run.chunk)))
         return run.result, run.counters, run.runs
