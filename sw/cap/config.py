@@ -9,8 +9,8 @@ memory bus. Every derived width is a property here.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
+
+from sw.common.config import EngineConfig, allowed as _allowed
 
 __all__ = ["CAPConfig", "BUS_WIDTH", "INDEX_BITS", "MAX_BITS"]
 
@@ -33,12 +33,8 @@ _KEYS = {
 }
 
 
-def _allowed(values) -> str:
-    return ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
-
-
 @dataclasses.dataclass(frozen=True)
-class CAPConfig:
+class CAPConfig(EngineConfig):
     """A validated CAP configuration.
 
     Parameters
@@ -59,6 +55,8 @@ class CAPConfig:
         If a key is unknown or a value is not allowed; the message names the key and the allowed values.
     """
 
+    ENGINE = "CAP"
+
     rows: int = 64
     cols: int = 128
     prog_depth: int = 8192
@@ -73,27 +71,6 @@ class CAPConfig:
                   else isinstance(value, int) and not isinstance(value, bool))
             if not ok or value not in allowed:
                 raise ValueError(f"{key} ({what}) must be one of {_allowed(allowed)}, not {value!r}")
-
-    # --- loading -------------------------------------------------------------------------------------
-    @classmethod
-    def from_dict(cls, d: dict) -> "CAPConfig":
-        if not isinstance(d, dict):
-            raise ValueError(f"a CAP config must be a JSON object, not {type(d).__name__}")
-        for key in d:
-            if key not in _KEYS:
-                raise ValueError(f"unknown CAP config key {key!r}; allowed keys: {', '.join(_KEYS)}")
-        return cls(**d)
-
-    @classmethod
-    def load(cls, path) -> "CAPConfig":
-        from sw.common.job import _read_json
-        return cls.from_dict(_read_json(path))
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
     @property
     def name(self) -> str:

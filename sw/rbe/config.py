@@ -7,8 +7,8 @@ nothing else in the project recomputes one.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
+
+from sw.common.config import EngineConfig, allowed as _allowed
 from pathlib import Path
 
 __all__ = ["RBEConfig", "N_TAPS"]
@@ -37,14 +37,8 @@ _KEYS = {
 }
 
 
-def _allowed(values) -> str:
-    if isinstance(values, range):
-        return f"{values.start}..{values.stop - 1}"
-    return ", ".join(str(v) for v in values)
-
-
 @dataclasses.dataclass(frozen=True)
-class RBEConfig:
+class RBEConfig(EngineConfig):
     """A validated RBE configuration (all keys are plain JSON integers).
 
     Parameters
@@ -74,6 +68,8 @@ class RBEConfig:
         If a key is unknown or out of range; the message names the key and the allowed values.
     """
 
+    ENGINE = "RBE"
+
     N_CORES: int = 9
     N_BLOCKS: int = 9
     N_BINCONVS: int = 4
@@ -89,31 +85,6 @@ class RBEConfig:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value not in allowed:
                 raise ValueError(f"{key} must be one of {_allowed(allowed)}, not {value!r}")
-
-    # --- loading ---------------------------------------------------------------------------------
-    @classmethod
-    def from_dict(cls, d: dict) -> "RBEConfig":
-        if not isinstance(d, dict):
-            raise ValueError(f"an RBE config must be a JSON object, not {type(d).__name__}")
-        unknown = sorted(set(d) - set(_KEYS))
-        if unknown:
-            raise ValueError(f"unknown RBE config key {unknown[0]!r}; allowed keys: {', '.join(_KEYS)}")
-        return cls(**d)
-
-    @classmethod
-    def load(cls, path) -> "RBEConfig":
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON: {e}") from None
-        return cls.from_dict(d)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
     @property
     def name(self) -> str:

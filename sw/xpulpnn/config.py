@@ -8,8 +8,8 @@ are illegal in the RTL and in the ISS alike.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
+
+from sw.common.config import EngineConfig, allowed as _allowed
 
 __all__ = ["XpulpNNConfig", "RAM_BASE"]
 
@@ -25,12 +25,8 @@ _KEYS = {
 }
 
 
-def _allowed(values):
-    return ", ".join(json.dumps(v) for v in values)
-
-
 @dataclasses.dataclass(frozen=True)
-class XpulpNNConfig:
+class XpulpNNConfig(EngineConfig):
     """A validated configuration of the core.
 
     Parameters
@@ -51,6 +47,8 @@ class XpulpNNConfig:
         If a key is unknown or a value is not allowed; the message names the key and the allowed values.
     """
 
+    ENGINE = "xpulpnn"
+
     ram_kib: int = 256
     xpulpv2: bool = True
     xpulpnn: bool = True
@@ -63,26 +61,6 @@ class XpulpNNConfig:
                 raise ValueError(f"{key} must be one of {_allowed(allowed)}, not {value!r}")
         if self.xpulpnn and not self.xpulpv2:
             raise ValueError("xpulpnn=true needs xpulpv2=true (MAC&LOAD builds on the XpulpV2 dot products)")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "XpulpNNConfig":
-        if not isinstance(d, dict):
-            raise ValueError(f"an xpulpnn config must be a JSON object, not {type(d).__name__}")
-        for key in d:
-            if key not in _KEYS:
-                raise ValueError(f"unknown xpulpnn config key {key!r}; allowed keys: {', '.join(_KEYS)}")
-        return cls(**d)
-
-    @classmethod
-    def load(cls, path) -> "XpulpNNConfig":
-        from sw.common.job import _read_json
-        return cls.from_dict(_read_json(path))
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
     @property
     def name(self) -> str:
