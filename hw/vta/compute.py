@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.common.bus import DRAM_ADDR_BITS, ReadPortSignature
 from sw.vta.config import UOP_BITS, MemId, Opcode
-from .layouts import INDEX_BITS, QueuedInsn, alu_layout, gemm_layout, mem_layout
+from .layouts import INDEX_BITS, QueuedInsn, TraceWriteLayout, alu_layout, gemm_layout, mem_layout
 from .tensor_alu import TensorAlu
 from .tensor_gemm import TensorGemm
 from .tensor_load import TensorLoad
@@ -36,12 +36,16 @@ class Compute(wiring.Component):
     error : Out(1); error_index : Out(32)  a GEMM/ALU index beyond a scratchpad.
     gemm_busy, alu_busy, load_busy, acc_writes : Out   activity for the performance counters.
     status : Out(StatusLayout)
+    trace_uop, trace_acc : Out(TraceWriteLayout)  only with ``trace=True``: every scratchpad write.
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, *, trace=False):
         self.cfg = cfg
+        self.trace = trace
         B = cfg.BUS_WIDTH
-        super().__init__({
+        extra = {"trace_uop": Out(TraceWriteLayout(cfg.log_uop_depth, UOP_BITS)),
+                 "trace_acc": Out(TraceWriteLayout(cfg.log_acc_depth, cfg.acc_elem_bits))} if trace else {}
+        super().__init__({**extra,
             "insn": In(stream.Signature(QueuedInsn())),
             "prev_ready": In(1), "prev_room": In(1), "pop_prev": Out(1), "push_prev": Out(1),
             "next_ready": In(1), "next_room": In(1), "pop_next": Out(1), "push_next": Out(1),
@@ -109,6 +113,10 @@ class Compute(wiring.Component):
         for addr, data_, en in writers:
             with m.If(en):
                 m.d.comb += [acc_wp.addr.eq(addr), acc_wp.data.eq(data_), acc_wp.en.eq(1)]
+
+        if self.trace:
+            for t, port in ((self.trace_uop, uop_wp), (self.trace_acc, acc_wp)):
+                m.d.comb += [t.en.eq(port.en), t.addr.eq(port.addr), t.data.eq(port.data)]
 
         # Instruction sequencing.
         word = self.insn.payload.insn

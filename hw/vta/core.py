@@ -12,6 +12,7 @@ from .dep_queue import DepQueue
 from .fetch import Fetch, FetchError
 from .load import Load
 from .store import Store
+from .layouts import TraceWriteLayout
 from .vcr import VCR
 
 __all__ = ["VTA"]
@@ -26,13 +27,24 @@ class VTA(wiring.Component):
     mem : Out(MemBusSignature)  the memory master, ``cfg.BUS_WIDTH`` bits wide.
     finish : Out(1)             the run reached FINISH.
     error : Out(1)              the run stopped on a bad instruction (registers error_code/error_index).
+    trace_inp, trace_wgt, trace_uop, trace_acc : Out  with ``trace=True`` only (simulation builds for
+        ``accelgen trace diff``): every scratchpad write, plus ``trace_load_index``/``trace_compute_index``,
+        the instruction each module is executing.
     """
 
-    def __init__(self, cfg: VTAConfig):
+    def __init__(self, cfg: VTAConfig, *, trace: bool = False):
         if not isinstance(cfg, VTAConfig):
             raise TypeError(f"cfg must be a VTAConfig, not {cfg!r}")
         self.cfg = cfg
-        super().__init__({
+        self.trace = trace
+        extra = {}
+        if trace:
+            extra = {"trace_inp": Out(TraceWriteLayout(cfg.log_inp_depth, cfg.inp_elem_bits)),
+                     "trace_wgt": Out(TraceWriteLayout(cfg.log_wgt_depth, cfg.wgt_elem_bits)),
+                     "trace_uop": Out(TraceWriteLayout(cfg.log_uop_depth, 32)),
+                     "trace_acc": Out(TraceWriteLayout(cfg.log_acc_depth, cfg.acc_elem_bits)),
+                     "trace_load_index": Out(24), "trace_compute_index": Out(24)}
+        super().__init__({**extra,
             "host": In(RegBusSignature()),
             "mem": Out(MemBusSignature(cfg.BUS_WIDTH)),
             "finish": Out(1),
@@ -44,8 +56,8 @@ class VTA(wiring.Component):
         cfg = self.cfg
         m.submodules.vcr = vcr = VCR()
         m.submodules.fetch = fetch = Fetch(cfg)
-        m.submodules.load = load = Load(cfg)
-        m.submodules.compute = compute = Compute(cfg)
+        m.submodules.load = load = Load(cfg, trace=self.trace)
+        m.submodules.compute = compute = Compute(cfg, trace=self.trace)
         m.submodules.store = store = Store(cfg)
         queues = {}
         for name in ("l2c", "c2l", "c2s", "s2c"):
@@ -82,6 +94,14 @@ class VTA(wiring.Component):
             store.prev_ready.eq(c2s.ready), c2s.pop.eq(store.pop_prev),
             store.prev_room.eq(s2c.room), s2c.push.eq(store.push_prev),
         ]
+
+        if self.trace:
+            for name in ("inp", "wgt"):
+                m.d.comb += getattr(self, f"trace_{name}").eq(getattr(load, f"trace_{name}"))
+            for name in ("uop", "acc"):
+                m.d.comb += getattr(self, f"trace_{name}").eq(getattr(compute, f"trace_{name}"))
+            m.d.comb += [self.trace_load_index.eq(load.status.index),
+                         self.trace_compute_index.eq(compute.status.index)]
 
         error = fetch.error | compute.error
         m.d.comb += [

@@ -10,7 +10,7 @@ from amaranth.lib import data
 from sw.vta.config import INSN_BITS, UOP_BITS, VTAConfig
 from sw.vta import isa
 
-__all__ = ["mem_layout", "store_layout", "gemm_layout", "alu_layout", "uop_layout", "QueuedInsn"]
+__all__ = ["TraceWriteLayout", "mem_layout", "store_layout", "gemm_layout", "alu_layout", "uop_layout", "QueuedInsn"]
 
 
 def _layout(size, fields):
@@ -45,3 +45,8 @@ INDEX_BITS = 32
 def QueuedInsn():
     """What fetch puts into a module's instruction queue: the raw word and its position in the stream."""
     return data.StructLayout({"insn": INSN_BITS, "index": INDEX_BITS})
+
+
+def TraceWriteLayout(addr_bits, data_bits):
+    """One scratchpad write as seen by the trace ports (simulation builds only)."""
+    return data.StructLayout({"en": 1, "addr": addr_bits, "data": data_bits})

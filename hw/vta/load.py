@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.common.bus import DRAM_ADDR_BITS, ReadPortSignature
 from sw.vta.config import MemId
-from .layouts import QueuedInsn, mem_layout
+from .layouts import QueuedInsn, TraceWriteLayout, mem_layout
 from .tensor_load import TensorLoad
 from .token_gate import StatusLayout, TokenGate
 
@@ -25,12 +25,17 @@ class Load(wiring.Component):
     inp_base, wgt_base : In(32)                             host base registers (bytes).
     inp_rd_addr/inp_rd_data, wgt_rd_addr/wgt_rd_data        scratchpad read ports for GEMM.
     busy : Out(1) an instruction is executing; status : Out(StatusLayout)
+    trace_inp, trace_wgt : Out(TraceWriteLayout)  only with ``trace=True``: every scratchpad write.
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, *, trace=False):
         self.cfg = cfg
+        self.trace = trace
         B = cfg.BUS_WIDTH
-        super().__init__({
+        extra = {f"trace_{n}": Out(TraceWriteLayout(d, w)) for n, d, w in
+                 (("inp", cfg.log_inp_depth, cfg.inp_elem_bits), ("wgt", cfg.log_wgt_depth, cfg.wgt_elem_bits))} \
+            if trace else {}
+        super().__init__({**extra,
             "insn": In(stream.Signature(QueuedInsn())),
             "next_ready": In(1), "next_room": In(1), "pop_next": Out(1), "push_next": Out(1),
             "inp_port": Out(ReadPortSignature(B)), "wgt_port": Out(ReadPortSignature(B)),
@@ -57,6 +62,9 @@ class Load(wiring.Component):
                          rp.addr.eq(getattr(self, f"{name}_rd_addr")),
                          getattr(self, f"{name}_rd_data").eq(rp.data),
                          unit.base.eq(getattr(self, f"{name}_base"))]
+            if self.trace:
+                t = getattr(self, f"trace_{name}")
+                m.d.comb += [t.en.eq(unit.wr_en), t.addr.eq(unit.wr_addr), t.data.eq(unit.wr_data)]
             port = getattr(self, f"{name}_port")
             wiring.connect(m, wiring.flipped(port.rd_req), unit.rd_req)
             wiring.connect(m, unit.rd_resp, wiring.flipped(port.rd_resp))

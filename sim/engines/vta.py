@@ -119,3 +119,70 @@ def regress(args, cfg):
     print_table(rows, ["test", "result", ("cycles", "cycles", ",d"), ("gemm uops", "gemm uops", ",d"),
                        ("alu uops", "alu uops", ",d"), "note"])
     return summarize(res, test_dir, cfg.to_dict(), time.monotonic() - t0, waves=args.waves)
+
+
+def add_trace_args(p):
+    p.add_argument("--job", required=True, help="job folder (job.json + dram.bin); keep it small: the RTL "
+                                                "trace samples every cycle")
+    p.add_argument("--out", help="output folder (default: JOB/trace)")
+    _add_latency(p)
+
+
+def _insn_name(insn):
+    from sw.vta.config import AluOp, MemId, Opcode
+    op = Opcode.NAMES[insn.OPCODE]
+    if op in ("LOAD", "STORE"):
+        return f"{op} {MemId.NAMES[insn.memory_type]}"
+    if op == "ALU":
+        return f"ALU {AluOp.NAMES[insn.alu_opcode]}"
+    return op
+
+
+def trace_diff(args):
+    """``accelgen trace diff vta --job DIR``: every scratchpad write, golden vs RTL; print the first divergence."""
+    from sw.common.job import JobError, load_job
+    from sw.vta import golden
+    from sw.vta.isa import InsnError, decode_insn
+    from sw.vta.job import config_of, insn_words, validate
+    from sw.vta.trace import describe, first_divergence
+    from tb.vta.harness import run_trace_rtl
+
+    if not _check_latency(args):
+        return 2
+    job_dir = Path(args.job)
+    out = Path(args.out) if args.out else job_dir / "trace"
+    try:
+        job = load_job(job_dir)
+        cfg = config_of(job)
+        validate(cfg, job)
+    except (JobError, ValueError) as e:
+        print(f"accelgen trace diff: bad job: {e}", file=sys.stderr)
+        return 2
+    gtrace = []
+    g = golden.run(cfg, job.dram, job.insn_addr, job.insn_count, trace=gtrace)
+    t0 = time.monotonic()
+    run = run_trace_rtl(job_dir, out, cfg=cfg, latency=args.latency)
+    path = out / "rtl_trace.jsonl"
+    if not path.exists():
+        print(f"accelgen trace diff: the RTL run produced no trace: {run.returncode_error} (log {run.log_path})",
+              file=sys.stderr)
+        return 1
+    rtrace = [(i, m, a, bytes.fromhex(d)) for i, m, a, d in map(json.loads, path.read_text().splitlines())]
+    names = []
+    for k, w in enumerate(insn_words(job.dram, job.insn_addr, job.insn_count)):
+        try:
+            names.append(_insn_name(decode_insn(cfg, w, k)))
+        except InsnError:
+            names.append("undecodable")
+    counts = {m: sum(1 for w in gtrace if w[1] == m) for m in ("inp", "wgt", "uop", "acc")}
+    print(f"golden: status {g.status}, {len(gtrace):,} scratchpad writes; RTL: {len(rtrace):,} writes "
+          f"({time.monotonic() - t0:.1f} s)")
+    d = first_divergence(gtrace, rtrace)
+    (out / "golden_trace.jsonl").write_text("".join(json.dumps([i, m, a, b.hex()]) + "\n" for i, m, a, b in gtrace))
+    if d is None:
+        print("no divergence: " + ", ".join(f"{m} {n:,}" for m, n in counts.items()) + " writes identical")
+        return 0
+    print(describe(d, names))
+    print("writes compared before it: " + ", ".join(f"{m} {n:,}" for m, n in d["compared"].items()))
+    print(f"traces: {out / 'golden_trace.jsonl'}, {path}")
+    return 1

@@ -14,7 +14,7 @@ from sim.verilog import generate
 from sw.vta.config import VTAConfig
 
 __all__ = ["DRAM_BYTES_LOG2", "dram_capacity", "vta_verilog", "vta_build", "run_regression", "run_job_rtl",
-           "run_jobs_rtl",
+           "run_jobs_rtl", "run_trace_rtl",
            "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_RANDOM", "ENV_LATENCY", "ENV_SEED"]
 
 #: Bytes of simulated DRAM (64 MiB): enough for any single layer job; a larger job is refused up front.
@@ -35,16 +35,19 @@ def _depth_log2(cfg):
     return DRAM_BYTES_LOG2 - (cfg.bus_bytes.bit_length() - 1)
 
 
-def vta_verilog(cfg: VTAConfig, *, out_root="build/verilog"):
-    """Verilog of ``SimTop(VTA(cfg))``, cached by config and generator source."""
+def vta_verilog(cfg: VTAConfig, *, out_root="build/verilog", trace=False):
+    """Verilog of ``SimTop(VTA(cfg))``, cached by config and generator source (``trace``: with trace ports)."""
     from hw.vta.core import VTA
     key = {"engine": "vta", "config": cfg.to_dict(), "dram_depth_log2": _depth_log2(cfg)}
-    return generate("vta", lambda: SimTop(VTA(cfg), dram_depth_log2=_depth_log2(cfg)), key, out_root)
+    if trace:
+        key["trace"] = True
+    return generate("vta_trace" if trace else "vta",
+                    lambda: SimTop(VTA(cfg, trace=trace), dram_depth_log2=_depth_log2(cfg)), key, out_root)
 
 
-def vta_build(cfg: VTAConfig, *, waves=False):
+def vta_build(cfg: VTAConfig, *, waves=False, trace=False):
     """Verilator build for ``cfg`` (one per configuration, reused by every test)."""
-    return build(vta_verilog(cfg), waves=waves)
+    return build(vta_verilog(cfg, trace=trace), waves=waves)
 
 
 def run_regression(cfg: VTAConfig, test_dir, *, testcase=None, waves=False, n_random=200, seed=None,
@@ -107,6 +110,15 @@ def run_jobs_rtl(pairs, test_dir, *, cfg: VTAConfig, sample=0, latency=None, pro
         time.sleep(poll_s)
     th.join()
     return box["res"]
+
+
+def run_trace_rtl(job_dir, out_dir, *, cfg: VTAConfig, latency=None):
+    """Run one job on the trace build; the cocotb module writes ``out_dir/rtl_trace.jsonl`` and the result."""
+    out_dir = Path(out_dir).resolve()
+    env = {ENV_JOB: str(Path(job_dir).resolve()), ENV_OUT: str(out_dir)}
+    if latency is not None:
+        env[ENV_LATENCY] = str(latency)
+    return run_cocotb(vta_build(cfg, trace=True), "tb.vta.trace_job", test_dir=out_dir / "sim", env=env)
 
 
 def env_config() -> VTAConfig:
