@@ -16,7 +16,7 @@ from sim import engines
 from sim.runner import print_table
 
 #: The config placed and routed per engine: the largest that fits the ECP5-85F's block RAM (docs/fpga.md).
-PNR_CONFIGS = {"vta": "fpga/configs/vta-ecp5-85f.json", "systolic": "configs/systolic/default.json"}
+PNR_CONFIGS = {"vta": "fpga/configs/vta-ecp5-85f.json", "systolic": "fpga/configs/systolic-ecp5-85f.json"}
 
 
 def main(argv=None):

@@ -210,16 +210,18 @@ def resources_of(cells: dict, fam) -> dict:
 
 
 def fit_check(resources: dict, capacity: dict, part: str, check=RESOURCES) -> tuple[bool, dict, str]:
-    """``(fits, utilisation, message)``: utilisation is used/available per resource (1.0 = full); only the
-    resources in ``check`` decide the verdict."""
-    util = {r: round(resources[r] / capacity[r], 4) if capacity.get(r) else (0.0 if not resources.get(r) else
-                                                                             float("inf"))
-            for r in resources if r in capacity}
-    over = [r for r in util if util[r] > 1.0 and r in check]
+    """``(fits, utilisation, message)``: utilisation is used/available per resource (1.0 = full; None when
+    the device has none of a resource the design uses); only the resources in ``check`` decide the verdict."""
+    util = {}
+    for r in resources:
+        if r in capacity:
+            util[r] = round(resources[r] / capacity[r], 4) if capacity[r] else (None if resources[r] else 0.0)
+    over = [r for r in util if r in check and (util[r] is None or util[r] > 1.0)]
     if not over:
         return True, util, ""
-    parts = [f"{'inf' if util[r] == float('inf') else f'{util[r] * 100:.0f}'}% of {_NAMES.get(r, r)} "
-             f"({resources[r]:,}/{capacity[r]:,})" for r in over]
+    parts = [(f"{util[r] * 100:.0f}% of {_NAMES.get(r, r)}" if util[r] is not None
+              else f"{_NAMES.get(r, r)} the device does not have") + f" ({resources[r]:,}/{capacity[r]:,})"
+             for r in over]
     return False, util, f"does not fit {part}: " + ", ".join(parts)
 
 
@@ -305,9 +307,8 @@ def synth(design: Design, family: str, device: str | None = None, *, root=DEFAUL
     folder.mkdir(parents=True, exist_ok=True)
     s = _synthesise_fitting_dsps(design, fam, dev, folder, dsp=dsp, netlist=False, timeout=timeout, log=log)
     s.pop("top")
-    report = {**_base_report(design, fam, dev, "synth", digest), **s}
+    report = {**_base_report(design, fam, dev, "synth", digest), **s, "folder": str(folder)}
     _write_report(folder, report)
-    report["folder"] = str(folder)
     return _with_device(report, fam, dev)
 
 
@@ -426,7 +427,7 @@ def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_
     fmax, clocks = _fmax(rep)
     capacity = {**{r: dev.capacity[r] for r in (*RESOURCES, "ios")}, **avail}
     report.update(status="ok", fits=True, message="", resources=used, capacity=capacity,
-                  utilisation={r: round(used[r] / capacity[r], 4) for r in used if capacity.get(r)},
+                  utilisation=fit_check(used, capacity, dev.part)[1],
                   fmax_mhz=fmax, clocks=clocks)
     if bitstream:
         report["bitstream"] = _pack(fam.name, folder, timeout)
@@ -464,7 +465,7 @@ def format_report(report: dict) -> str:
     lines.append(head + (" [cached]" if report.get("cached") else ""))
     for r in (*RESOURCES, "ios"):
         if r in res:
-            pct = f"{util[r] * 100:6.1f}%" if r in util and util[r] != float("inf") else "      -"
+            pct = f"{util[r] * 100:6.1f}%" if util.get(r) is not None else "      -"
             lines.append(f"  {_NAMES[r]:>6} {res[r]:>9,} / {cap.get(r, 0):>7,} {pct}")
     if report.get("fmax_mhz") is not None:
         lines.append(f"  Fmax {report['fmax_mhz']:.1f} MHz (target {report['target_mhz']:g} MHz, seed {report['seed']})")

@@ -2,6 +2,7 @@
 the UART exactly as a host would on the board; constructor errors; board tops elaborate for VTA."""
 
 import random
+from pathlib import Path
 
 import pytest
 from amaranth.back import rtlil
@@ -123,3 +124,18 @@ def test_board_tops_elaborate(board):
     for port in ("clk", "uart_rx", "uart_tx", "led[0]"):
         assert port in pins, f"{port} missing from {BOARDS[board].constraints}"
     assert f"led[{BOARDS[board].n_leds - 1}]" in pins and f"led[{BOARDS[board].n_leds}]" not in pins
+
+
+def test_icebreaker_bitstream(tmp_path):
+    """MemCopy on the iCEBreaker through the real pin file: routes at the 12 MHz board clock, packs a bitstream."""
+    from fpga.flow import Design, pnr
+    board = BOARDS["icebreaker"]
+    d = Design(top="memcopy_icebreaker", label="memcopy-icebreaker",
+               make_top=lambda: BoardTop(MemCopy(64), board), key={"engine": "memcopy", "board": board.name},
+               extra_files=("tb/common/memcopy.py",), constraints=board.constraints_path)
+    r = pnr(d, board.family, board.device, freq=board.clk_mhz, bitstream=True, root=tmp_path)
+    assert r["status"] == "ok" and r["fmax_mhz"] > board.clk_mhz
+    assert r["resources"]["ios"] == 1 + 2 + board.n_leds          # clk, uart rx/tx, LEDs
+    # 2 KiB of on-chip DRAM (four 4-Kbit RAMs) + the 64 x 64-bit MemCopy FIFO (four more)
+    assert r["resources"]["brams"] == 8
+    assert Path(r["bitstream"]).stat().st_size == 104090           # every UP5K bitstream has this size
