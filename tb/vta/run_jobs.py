@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import cocotb
-from cocotb.triggers import Timer
+from cocotb.triggers import RisingEdge, Timer
 
 from hw.vta.vcr import REGS
 from sim.cocotb_util import RegBus, record
@@ -40,6 +40,7 @@ class _Sampler:
         regs = RegBus(self.dut)
         while True:
             await Timer(self.period * 10, unit="ns")
+            await RisingEdge(self.dut.clk)   # register reads are aligned as in run_on_dut
             self.rows.append([await regs.read(REGS[name]) for name in TIMELINE_COUNTERS])
 
 
@@ -52,13 +53,12 @@ async def run_jobs(dut):
     for n, (job_dir, out_dir) in enumerate(spec["jobs"]):
         job = load_job(job_dir)
         cfg = config_of(job)
-        sampler = task = None
-        if period:
-            sampler = _Sampler(dut, period)
-            task = cocotb.start_soon(sampler.run())
+        sampler = _Sampler(dut, period) if period else None
+        tasks = []
         r = await run_on_dut(dut, cfg, job.dram, job.insn_addr, job.insn_count,
                              cycle_limit=job.cycle_limit or DEFAULT_CYCLE_LIMIT, latency=latency,
-                             on_finish=task.cancel if sampler else None)
+                             on_launch=(lambda: tasks.append(cocotb.start_soon(sampler.run()))) if sampler else None,
+                             on_finish=(lambda: [t.cancel() for t in tasks]) if sampler else None)
         write_result(out_dir, r.status, r.cycles, r.counters, r.message, r.dram)
         if sampler is not None:
             Path(out_dir, "timeline.json").write_text(json.dumps(

@@ -63,7 +63,7 @@ def _describe_wait(regs_values):
 
 
 async def run_on_dut(dut, cfg, image, insn_addr, insn_count, *, cycle_limit, latency=DEFAULT_LATENCY,
-                     on_finish=None):
+                     on_launch=None, on_finish=None):
     """Run a program on the ``SimTop(VTA(cfg))`` ``dut`` and return an :class:`RtlResult`.
 
     Parameters
@@ -76,6 +76,8 @@ async def run_on_dut(dut, cfg, image, insn_addr, insn_count, *, cycle_limit, lat
         Cycles after launch before the run counts as hung.
     latency : int
         DRAM read latency in cycles.
+    on_launch : callable, optional
+        Called right after the launch register write (e.g. to start a counter sampler).
     on_finish : callable, optional
         Called when the run stops, before the registers are read (e.g. to stop a counter sampler).
     """
@@ -90,6 +92,8 @@ async def run_on_dut(dut, cfg, image, insn_addr, insn_count, *, cycle_limit, lat
     await regs.write(REGS["insn_base"], insn_addr)
     await regs.write(REGS["insn_count"], insn_count)
     await regs.write(REGS["control"], 1)
+    if on_launch is not None:
+        on_launch()
     fired = await wait_until(dut, [dut.finish, dut.error], cycle_limit, clk)
     if on_finish is not None:
         on_finish()
