@@ -219,7 +219,7 @@ class BoardTop(wiring.Component):
 def board_design(engine: str, cfg, board_name: str, *, mem_bytes: int | None = None):
     """``(Design, Board)`` for engine plugin ``engine`` with config ``cfg`` on ``board_name``."""
     from sim import engines
-    from .flow import Design, _engine_sources
+    from .flow import BOARD_FILES, Design, _engine_sources
     if board_name not in BOARDS:
         raise ValueError(f"board must be one of {', '.join(BOARDS)}, not {board_name!r}")
     board = BOARDS[board_name]
@@ -228,7 +228,7 @@ def board_design(engine: str, cfg, board_name: str, *, mem_bytes: int | None = N
     design = Design(top=f"{engine}_{board.name}", label=f"{engine}-{cfg.name}-{board.name}",
                     make_top=lambda: BoardTop(mod.top(cfg), board, mem_bytes=mem),
                     key={"engine": engine, "config": cfg.to_dict(), "board": board.name, "mem_bytes": mem},
-                    extra_files=tuple(_engine_sources(engine)), constraints=board.constraints_path,
+                    extra_files=tuple(_engine_sources(engine)) + BOARD_FILES, constraints=board.constraints_path,
                     info={"engine": engine, "config_name": cfg.name, "config": cfg.to_dict(), "board": board.name,
                           "mem_bytes": mem, "clk_mhz": board.clk_mhz})
     return design, board

@@ -34,9 +34,10 @@ DEFAULT_SEED = 1
 #: Default nextpnr target frequency per family, MHz (the placer optimises for it; Fmax is reported anyway).
 DEFAULT_FREQ = {"ecp5": 100.0, "ice40": 48.0, "gowin": 50.0}
 _FPGA_DIR = Path(__file__).resolve().parent
-#: Modules whose source changes a netlist (the tool invocations are in the digest's key, not this file's text,
-#: so editing the report code does not throw away hours of synthesis).
-_NETLIST_FILES = ("harness.py", "boards.py", "uart.py", "bridge.py", "onchip_dram.py")
+#: Modules of this package whose source changes a board top's netlist (an engine design lists
+#: ``harness.py`` itself when wrapped). The tool invocations are in the digest's key, not this file's text,
+#: so editing the report code does not throw away hours of synthesis.
+BOARD_FILES = tuple(_FPGA_DIR / f for f in ("boards.py", "uart.py", "bridge.py", "onchip_dram.py"))
 #: Bump when the yosys/nextpnr invocation or the report format changes.
 FLOW_VERSION = 1
 #: nextpnr's bel types for each report resource: "used" sums them, "available" is the first's (a Gowin ALU
@@ -69,7 +70,8 @@ class Design:
     key : dict
         Everything that selects the design (JSON-serialisable); enters the digest.
     extra_files : tuple of path-like
-        Source files outside ``hw/`` and ``fpga/`` whose content changes the netlist.
+        Source files outside ``hw/`` whose content changes the netlist (the engine plugin and config
+        module, the harness or board modules).
     constraints : Path, optional
         Pin file for place-and-route (a board top); None for an unconstrained, out-of-context run.
     info : dict
@@ -113,7 +115,7 @@ def engine_design(engine: str, cfg, *, harness: bool = False) -> Design:
     name = f"{engine}_ooc" if harness else engine
     return Design(top=name, label=f"{engine}-{cfg.name}", make_top=make,
                   key={"engine": engine, "config": cfg.to_dict(), "harness": harness},
-                  extra_files=tuple(_engine_sources(engine)),
+                  extra_files=tuple(_engine_sources(engine)) + ((_FPGA_DIR / "harness.py",) if harness else ()),
                   info={"engine": engine, "config_name": cfg.name, "config": cfg.to_dict()})
 
 
@@ -149,7 +151,7 @@ def _errors(log: Path, n=5) -> list[str]:
 
 def _digest(design: Design, flow: dict) -> str:
     from sim.verilog import source_digest
-    files = [*design.extra_files, *(_FPGA_DIR / f for f in _NETLIST_FILES if (_FPGA_DIR / f).exists())]
+    files = list(design.extra_files)
     if design.constraints:
         files.append(design.constraints)
     return source_digest({"design": design.key, "top": design.top, "flow": flow, "version": FLOW_VERSION},

@@ -8,6 +8,12 @@ from amaranth.lib.wiring import In, Out
 __all__ = ["UARTRx", "UARTTx", "divisor"]
 
 
+def _check_divisor(divisor):
+    if not isinstance(divisor, int) or divisor < 4:
+        raise ValueError(f"divisor must be an integer >= 4, not {divisor!r}")
+    return divisor
+
+
 def divisor(clk_hz: float, baud: int) -> int:
     """Clock cycles per bit; raises ``ValueError`` when the clock is too slow or the error exceeds 2%."""
     if baud <= 0:
@@ -40,9 +46,7 @@ class UARTRx(wiring.Component):
     """
 
     def __init__(self, divisor: int):
-        if not isinstance(divisor, int) or divisor < 4:
-            raise ValueError(f"divisor must be an integer >= 4, not {divisor!r}")
-        self.divisor = divisor
+        self.divisor = _check_divisor(divisor)
         super().__init__({"rx": In(1, init=1), "data": Out(stream.Signature(8)),
                           "overrun": Out(1), "frame_error": Out(1)})
 
@@ -88,12 +92,7 @@ class UARTRx(wiring.Component):
 
 
 class UARTTx(wiring.Component):
-    """UART transmitter.
-
-    Parameters
-    ----------
-    divisor : int
-        Clock cycles per bit (>= 4).
+    """UART transmitter (``divisor``: clock cycles per bit, >= 4).
 
     Attributes
     ----------
@@ -104,9 +103,7 @@ class UARTTx(wiring.Component):
     """
 
     def __init__(self, divisor: int):
-        if not isinstance(divisor, int) or divisor < 4:
-            raise ValueError(f"divisor must be an integer >= 4, not {divisor!r}")
-        self.divisor = divisor
+        self.divisor = _check_divisor(divisor)
         super().__init__({"data": In(stream.Signature(8)), "tx": Out(1, init=1)})
 
     def elaborate(self, platform):

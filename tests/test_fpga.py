@@ -12,7 +12,7 @@ from sim.cli import main
 from tb.common.memcopy import MemCopy
 
 ROOT = Path(__file__).resolve().parent.parent
-MEMCOPY_SRC = (str(ROOT / "tb" / "common" / "memcopy.py"),)
+MEMCOPY_SRC = (str(ROOT / "tb" / "common" / "memcopy.py"), str(ROOT / "fpga" / "harness.py"))
 
 
 def _memcopy(width=64, *, harness=False, **kw):
@@ -46,7 +46,7 @@ def test_resources_and_fit_verdict():
     assert not fit_check({"luts": 1, "ios": 11}, cap, "PART", check=("luts", "ios"))[0]
 
 
-@pytest.mark.filterwarnings("ignore::amaranth._unused.UnusedElaboratable")
+@pytest.mark.filterwarnings("ignore::amaranth._unused.UnusedMustUse")
 def test_harness_counts_every_port_bit():
     mc = MemCopy(64)
     ins, outs = port_bits(mc)

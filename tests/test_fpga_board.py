@@ -28,7 +28,7 @@ def test_divisor_errors():
         UARTTx(2.5)
 
 
-@pytest.mark.filterwarnings("ignore::amaranth._unused.UnusedElaboratable")
+@pytest.mark.filterwarnings("ignore::amaranth._unused.UnusedMustUse")
 def test_board_top_errors():
     with pytest.raises(TypeError, match="needs an In\\(RegBusSignature\\(\\)\\) host port"):
         host_ports(UARTTx(4))
@@ -128,11 +128,11 @@ def test_board_tops_elaborate(board):
 
 def test_icebreaker_bitstream(tmp_path):
     """MemCopy on the iCEBreaker through the real pin file: routes at the 12 MHz board clock, packs a bitstream."""
-    from fpga.flow import Design, pnr
+    from fpga.flow import BOARD_FILES, Design, pnr
     board = BOARDS["icebreaker"]
     d = Design(top="memcopy_icebreaker", label="memcopy-icebreaker",
                make_top=lambda: BoardTop(MemCopy(64), board), key={"engine": "memcopy", "board": board.name},
-               extra_files=("tb/common/memcopy.py",), constraints=board.constraints_path)
+               extra_files=("tb/common/memcopy.py", *BOARD_FILES), constraints=board.constraints_path)
     r = pnr(d, board.family, board.device, freq=board.clk_mhz, bitstream=True, root=tmp_path)
     assert r["status"] == "ok" and r["fmax_mhz"] > board.clk_mhz
     assert r["resources"]["ios"] == 1 + 2 + board.n_leds          # clk, uart rx/tx, LEDs
