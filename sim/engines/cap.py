@@ -4,6 +4,8 @@ import sys
 import time
 from pathlib import Path
 
+from sim.engines._common import add_job_args, failure_message, out_dir, start_regression
+
 DEFAULT_CONFIG = "configs/cap/default.json"
 
 
@@ -24,10 +26,7 @@ def manifest(cfg):
 
 
 def add_sim_args(p):
-    p.add_argument("--job", required=True, help="job folder (job.json + .npy inputs)")
-    p.add_argument("--backend", choices=("rtl", "golden"), default="rtl")
-    p.add_argument("--out", help="output folder (default: JOB/out-BACKEND)")
-    p.add_argument("--waves", action="store_true", help="record a waveform (FST, else VCD)")
+    add_job_args(p, "job folder (job.json + .npy inputs)")
 
 
 def _golden(job, out):
@@ -53,7 +52,7 @@ def sim(args):
     from tb.cap.harness import run_job_rtl
 
     job_dir = Path(args.job)
-    out = Path(args.out) if args.out else job_dir / f"out-{args.backend}"
+    out = out_dir(args)
     try:
         job = load_cap_job(job_dir)
     except JobError as e:
@@ -66,8 +65,7 @@ def sim(args):
     else:
         run = run_job_rtl(job_dir, out, cfg=job.config, waves=args.waves)
         if not (out / "result.json").exists():
-            msg = run.returncode_error or "the simulation produced no result"
-            write_cap_result(out, "error", f"simulation failed: {msg} (log: {run.log_path})", [])
+            write_cap_result(out, "error", failure_message(run), [])
     res = read_cap_result(out)
     print(f"{args.backend}: status {res['status']}, {res['cycles']:,} cycles, {time.monotonic() - t0:.1f} s")
     if res["message"]:
@@ -87,9 +85,7 @@ def regress(args, cfg):
     from sim.runner import print_table, summarize
     from tb.cap.harness import run_regression
 
-    test_dir = Path("build/tests") / f"cap-{cfg.name}"
-    print(f"cap {cfg.name} ({args.config}): building and running the regression in {test_dir}", flush=True)
-    t0 = time.monotonic()
+    test_dir, t0 = start_regression("cap", cfg, args)
     res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves,
                          n_random=20 if args.random is None else args.random, seed=args.seed)
     rows = [{"test": t.name, "result": "PASS" if t.passed else "FAIL", "cases": t.data.get("cases", ""),

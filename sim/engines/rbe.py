@@ -4,6 +4,9 @@ import sys
 import time
 from pathlib import Path
 
+from sim.engines._common import (add_job_args, add_latency, check_latency, failure_message, out_dir,
+                                 print_counters, print_waves, start_regression)
+
 DEFAULT_CONFIG = "configs/rbe/default.json"
 
 
@@ -25,23 +28,9 @@ def manifest(cfg):
             "peak_mac_per_cycle_3x3_a4w2": cfg.ideal_mac_per_cycle("3x3", 4, 2)}
 
 
-def _add_latency(p):
-    p.add_argument("--latency", type=int, help="memory read latency in cycles, 1..65535 (default 8)")
-
-
-def _check_latency(args):
-    if args.latency is not None and not 1 <= args.latency < 65536:
-        print(f"accelgen: --latency must be 1..65535, not {args.latency}", file=sys.stderr)
-        return False
-    return True
-
-
 def add_sim_args(p):
-    p.add_argument("--job", required=True, help="job folder (job.json + x.npy, w.npy, kappa.npy, lambda.npy)")
-    p.add_argument("--backend", choices=("rtl", "golden"), default="rtl")
-    p.add_argument("--out", help="output folder (default: JOB/out-BACKEND)")
-    p.add_argument("--waves", action="store_true", help="record a waveform (FST, else VCD)")
-    _add_latency(p)
+    add_job_args(p, "job folder (job.json + x.npy, w.npy, kappa.npy, lambda.npy)")
+    add_latency(p, 8)
 
 
 def sim(args):
@@ -49,10 +38,10 @@ def sim(args):
     from sw.rbe.job import load_job, read_result, run_golden, write_result
     from tb.rbe.harness import dram_capacity, run_job_rtl
 
-    if not _check_latency(args):
+    if not check_latency(args):
         return 2
     job_dir = Path(args.job)
-    out = Path(args.out) if args.out else job_dir / f"out-{args.backend}"
+    out = out_dir(args)
     try:
         job = load_job(job_dir)
         size = job.plan().image.size
@@ -70,8 +59,7 @@ def sim(args):
     else:
         run = run_job_rtl(job_dir, out, cfg=job.cfg, waves=args.waves, latency=args.latency)
         if not (out / "result.json").exists():
-            msg = run.returncode_error or "the simulation produced no result"
-            write_result(out, "error", 0, job.layer.macs, 0, {}, f"simulation failed: {msg} (log: {run.log_path})")
+            write_result(out, "error", 0, job.layer.macs, 0, {}, failure_message(run))
     result = read_result(out)
     wall = time.monotonic() - t0
     cyc = result["cycles"]
@@ -79,29 +67,23 @@ def sim(args):
           f"{result['mac_per_cycle']:,} MAC/cycle, {result['binary_ops_per_cycle']:,} 1-bit MACs/cycle, {wall:.1f} s")
     if result["message"]:
         print(f"  {result['message']}")
-    for k, v in result["counters"].items():
-        print(f"  {k:>16} {v:,}")
+    print_counters(result["counters"])
     print(f"results: {out / 'result.json'}" + (f", {out / 'y.npy'}" if result["y"] is not None else ""))
-    if args.waves and args.backend == "rtl":
-        waves = sorted((out / "sim").glob("dump.*"))
-        if waves:
-            print(f"waveform: {waves[0]}")
+    print_waves(args, out)
     return 0 if result["status"] == "ok" else 1
 
 
 def add_regress_args(p):
-    _add_latency(p)
+    add_latency(p, 8)
 
 
 def regress(args, cfg):
     from sim.runner import print_table, summarize
     from tb.rbe.harness import run_regression
 
-    if not _check_latency(args):
+    if not check_latency(args):
         return 2
-    test_dir = Path("build/tests") / f"rbe-{cfg.name}"
-    print(f"rbe {cfg.name} ({args.config}): building and running the regression in {test_dir}", flush=True)
-    t0 = time.monotonic()
+    test_dir, t0 = start_regression("rbe", cfg, args)
     res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves, n_random=args.random,
                          seed=args.seed, latency=args.latency)
     rows = []

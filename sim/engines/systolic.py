@@ -4,6 +4,9 @@ import sys
 import time
 from pathlib import Path
 
+from sim.engines._common import (add_job_args, failure_message, out_dir, print_counters, print_waves,
+                                 start_regression)
+
 DEFAULT_CONFIG = "configs/systolic/default.json"
 
 
@@ -28,10 +31,7 @@ def manifest(cfg):
 
 
 def add_sim_args(p):
-    p.add_argument("--job", required=True, help="job folder (job.json + .npy operands)")
-    p.add_argument("--backend", choices=("rtl", "golden"), default="rtl")
-    p.add_argument("--out", help="output folder (default: JOB/out-BACKEND)")
-    p.add_argument("--waves", action="store_true", help="record a waveform (FST, else VCD)")
+    add_job_args(p, "job folder (job.json + .npy operands)")
 
 
 def sim(args):
@@ -41,7 +41,7 @@ def sim(args):
     from sw.systolic.job import load_job, read_result, write_result
 
     job_dir = Path(args.job)
-    out = Path(args.out) if args.out else job_dir / f"out-{args.backend}"
+    out = out_dir(args)
     try:
         job = load_job(job_dir)
     except JobError as e:
@@ -59,9 +59,7 @@ def sim(args):
         from tb.systolic.harness import run_job_rtl
         run = run_job_rtl(job_dir, out, cfg=job.cfg, waves=args.waves)
         if not (out / "result.json").exists():
-            msg = run.returncode_error or "the simulation produced no result"
-            write_result(out, job, status="error", cycles=0, counters={},
-                         message=f"simulation failed: {msg} (log: {run.log_path})", reference=ref)
+            write_result(out, job, status="error", cycles=0, counters={}, message=failure_message(run), reference=ref)
     result = read_result(out)
     wall = time.monotonic() - t0
     cyc = result["cycles"]
@@ -71,13 +69,9 @@ def sim(args):
           f"bound MACs/(R*C) = {ref['physical_bound']:,}, folds {ref['folds']}, runs {ref['runs']}")
     if result["message"]:
         print(f"  {result['message']}")
-    for k, v in result["counters"].items():
-        print(f"  {k:>16} {v:,}")
+    print_counters(result["counters"])
     print(f"results: {out / 'result.json'}" + (f", {out / job.output_file}" if result["status"] == "ok" else ""))
-    if args.waves and args.backend == "rtl":
-        waves = sorted((out / "sim").glob("dump.*"))
-        if waves:
-            print(f"waveform: {waves[0]}")
+    print_waves(args, out)
     return 0 if result["status"] == "ok" else 1
 
 
@@ -93,9 +87,7 @@ def regress(args, cfg):
     from sim.runner import print_table, summarize
     from tb.systolic.harness import run_regression
 
-    test_dir = Path("build/tests") / f"systolic-{cfg.name}"
-    print(f"systolic {cfg.name} ({args.config}): building and running the regression in {test_dir}", flush=True)
-    t0 = time.monotonic()
+    test_dir, t0 = start_regression("systolic", cfg, args)
     res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves, seed=args.seed,
                          n_random=DEFAULT_RANDOM if args.random is None else args.random)
     rows = [{"test": t.name, "result": "PASS" if t.passed else "FAIL", **{k: t.data.get(k, "") for k in (
