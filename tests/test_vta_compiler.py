@@ -133,3 +133,21 @@ def test_channel_padding_is_reported(tmp_path):
 def test_bad_network_errors_name_the_layer(layer, match):
     with pytest.raises(NetworkError, match=match):
         load_network({"input": {"channels": 16, "height": 4, "width": 4}, "layers": [layer]})
+
+
+def test_cli_compile_and_run_golden(tmp_path, capsys):
+    from sim.cli import main
+    net = tmp_path / "net.json"
+    net.write_text(json.dumps({"name": "cli", "seed": 1, "input": {"channels": 16, "height": 6, "width": 6},
+                               "layers": [TINY["layers"][0] | {"name": "a"}, {"name": "p", "type": "maxpool",
+                                                                            "kernel": 2}]}))
+    assert main(["compile", str(net), "--out", str(tmp_path / "out"), "--plain"]) == 0
+    assert main(["run", str(tmp_path / "out"), "--backend", "golden"]) == 0
+    out = capsys.readouterr().out
+    assert "2/2 layers match" in out
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"input": {"channels": 16, "height": 6, "width": 6},
+                               "layers": [{"name": "g", "type": "conv2d", "out_channels": 16, "kernel": 3,
+                                           "groups": 16}]}))
+    assert main(["compile", str(bad), "--out", str(tmp_path / "bad")]) == 2
+    assert "layer 'g': grouped convolution" in capsys.readouterr().err
