@@ -139,11 +139,11 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     wgt_tile = t.toc * tw * k2
     acc_tile = t.toc * t.th * g.ow
     bias_base = cfg.acc_depth - g.ocb
-    res_base = cfg.inp_depth - 2 * acc_tile               # residual tiles (GEMM path), one per acc buffer
     ident = g.wgt_entries if resident else cfg.wgt_depth - 1   # the scale * I weight block
     us = units(g, t, resident)
     n_tiles = us[-1].tile + 1
     n_acc = 1 if n_tiles == 1 else 2
+    res_base = cfg.inp_depth - n_acc * acc_tile           # residual tiles (GEMM path), one per acc buffer
     rows_in_step = g.s * g.wp if g.row_step == 1 else g.wp
 
     def states():
