@@ -5,6 +5,9 @@ import sys
 import time
 from pathlib import Path
 
+from sim.engines._common import (add_job_args, add_latency, check_latency, failure_message, out_dir,
+                                 print_counters, print_waves, start_regression)
+
 DEFAULT_CONFIG = "configs/vta/default.json"
 
 
@@ -26,23 +29,9 @@ def manifest(cfg):
             "macs_per_cycle": cfg.macs_per_cycle}
 
 
-def _add_latency(p):
-    p.add_argument("--latency", type=int, help="DRAM read latency in cycles, 1..65535 (default 32)")
-
-
-def _check_latency(args):
-    if args.latency is not None and not 1 <= args.latency < 65536:
-        print(f"accelgen: --latency must be 1..65535, not {args.latency}", file=sys.stderr)
-        return False
-    return True
-
-
 def add_sim_args(p):
-    p.add_argument("--job", required=True, help="job folder (job.json + dram.bin)")
-    p.add_argument("--backend", choices=("rtl", "golden"), default="rtl")
-    p.add_argument("--out", help="output folder (default: JOB/out-BACKEND)")
-    p.add_argument("--waves", action="store_true", help="record a waveform (FST, else VCD)")
-    _add_latency(p)
+    add_job_args(p, "job folder (job.json + dram.bin)")
+    add_latency(p, 32)
 
 
 def sim(args):
@@ -51,10 +40,10 @@ def sim(args):
     from sw.vta.job import config_of, validate
     from tb.vta.harness import dram_capacity, run_job_rtl
 
-    if not _check_latency(args):
+    if not check_latency(args):
         return 2
     job_dir = Path(args.job)
-    out = Path(args.out) if args.out else job_dir / f"out-{args.backend}"
+    out = out_dir(args)
     try:
         job = load_job(job_dir)
         if job.engine != "vta":
@@ -78,8 +67,7 @@ def sim(args):
     else:
         run = run_job_rtl(job_dir, out, cfg=cfg, waves=args.waves, latency=args.latency)
         if not (out / "result.json").exists():
-            msg = run.returncode_error or "the simulation produced no result"
-            write_result(out, "error", 0, {}, f"simulation failed: {msg} (log: {run.log_path})", None)
+            write_result(out, "error", 0, {}, failure_message(run), None)
         result = read_result(out)
     wall = time.monotonic() - t0
     cyc = result["cycles"]
@@ -87,29 +75,23 @@ def sim(args):
           + (f", {cyc / wall:,.0f} cycles/s" if cyc else "") + f", {wall:.1f} s")
     if result["message"]:
         print(f"  {result['message']}")
-    for k, v in result["counters"].items():
-        print(f"  {k:>20} {v:,}")
+    print_counters(result["counters"], 20)
     print(f"results: {out / 'result.json'}, {out / 'dram.bin'}")
-    if args.waves and args.backend == "rtl":
-        waves = sorted((out / "sim").glob("dump.*"))
-        if waves:
-            print(f"waveform: {waves[0]}")
+    print_waves(args, out)
     return 0 if result["status"] == "ok" else 1
 
 
 def add_regress_args(p):
-    _add_latency(p)
+    add_latency(p, 32)
 
 
 def regress(args, cfg):
     from sim.runner import print_table, summarize
     from tb.vta.harness import run_regression
 
-    if not _check_latency(args):
+    if not check_latency(args):
         return 2
-    test_dir = Path("build/tests") / f"vta-{cfg.name}"
-    print(f"vta {cfg.name} ({args.config}): building and running the regression in {test_dir}", flush=True)
-    t0 = time.monotonic()
+    test_dir, t0 = start_regression("vta", cfg, args)
     res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves,
                          n_random=200 if args.random is None else args.random, seed=args.seed,
                          latency=args.latency)
@@ -125,7 +107,7 @@ def add_trace_args(p):
     p.add_argument("--job", required=True, help="job folder (job.json + dram.bin); keep it small: the RTL "
                                                 "trace samples every cycle")
     p.add_argument("--out", help="output folder (default: JOB/trace)")
-    _add_latency(p)
+    add_latency(p, 32)
 
 
 def _insn_name(insn):
@@ -147,7 +129,7 @@ def trace_diff(args):
     from sw.vta.trace import describe, first_divergence
     from tb.vta.harness import run_trace_rtl
 
-    if not _check_latency(args):
+    if not check_latency(args):
         return 2
     job_dir = Path(args.job)
     out = Path(args.out) if args.out else job_dir / "trace"

@@ -18,9 +18,8 @@ Every derived width lives here as a property; nothing else in the project recomp
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-from pathlib import Path
+
+from sw.common.config import EngineConfig, allowed as _allowed
 
 __all__ = ["SystolicConfig", "ELEM_BITS", "IN_BITS", "ACC_BITS"]
 
@@ -45,19 +44,13 @@ _KEYS = {
 }
 
 
-def _allowed(values) -> str:
-    if isinstance(values, range):
-        return f"{values.start}..{values.stop - 1}"
-    return ", ".join(str(v) for v in values)
-
-
 def _bits(n: int) -> int:
     """Bits to hold the values 0..n (at least 1)."""
     return max(1, int(n).bit_length())
 
 
 @dataclasses.dataclass(frozen=True)
-class SystolicConfig:
+class SystolicConfig(EngineConfig):
     """A validated weight-stationary systolic-array configuration.
 
     Parameters
@@ -81,6 +74,8 @@ class SystolicConfig:
         If a key is unknown or out of range; the message names the key and the allowed values.
     """
 
+    ENGINE = "systolic"
+
     R: int = 16
     C: int = 16
     W: int = 8
@@ -94,31 +89,6 @@ class SystolicConfig:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value not in allowed:
                 raise ValueError(f"{key} must be one of {_allowed(allowed)}, not {value!r}")
-
-    # --- loading -------------------------------------------------------------------------------------
-    @classmethod
-    def from_dict(cls, d: dict) -> "SystolicConfig":
-        if not isinstance(d, dict):
-            raise ValueError(f"a systolic config must be a JSON object, not {type(d).__name__}")
-        for key in d:
-            if key not in _KEYS:
-                raise ValueError(f"unknown systolic config key {key!r}; allowed keys: {', '.join(_KEYS)}")
-        return cls(**d)
-
-    @classmethod
-    def load(cls, path) -> "SystolicConfig":
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON: {e}") from None
-        return cls.from_dict(d)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
     @property
     def name(self) -> str:

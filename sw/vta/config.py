@@ -8,9 +8,8 @@ width lives here as a property; nothing else in the project recomputes one.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-from pathlib import Path
+
+from sw.common.config import EngineConfig, allowed as _allowed
 
 __all__ = ["VTAConfig", "MemId", "Opcode", "AluOp", "INSN_BITS", "UOP_BITS", "LOOP_ITER_BITS", "ALU_IMM_BITS"]
 
@@ -76,14 +75,8 @@ _KEYS = {
 _IGNORED_KEYS = {"TARGET", "HW_VER"}
 
 
-def _allowed(values) -> str:
-    if isinstance(values, range):
-        return f"{values.start}..{values.stop - 1}"
-    return ", ".join(str(v) for v in values)
-
-
 @dataclasses.dataclass(frozen=True)
-class VTAConfig:
+class VTAConfig(EngineConfig):
     """A validated VTA configuration.
 
     Parameters
@@ -105,6 +98,8 @@ class VTAConfig:
         If a key is unknown, out of range, or the resulting field widths do not fit the 128-bit
         instruction or the 32-bit micro-op. The message names the key and the allowed values.
     """
+
+    ENGINE = "VTA"
 
     LOG_INP_WIDTH: int = 3
     LOG_WGT_WIDTH: int = 3
@@ -176,21 +171,6 @@ class VTAConfig:
                                  + ", ".join(_KEYS))
             kw[key] = value
         return cls(**kw)
-
-    @classmethod
-    def load(cls, path) -> "VTAConfig":
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON: {e}") from None
-        return cls.from_dict(d)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
     @property
     def name(self) -> str:
