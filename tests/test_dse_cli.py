@@ -81,3 +81,20 @@ def test_systolic_bridge():
     assert layer.FX == 10 and [[f for _, f in d] for d in spatial] == [[3, 5], [16]]   # 5 tiles of 7 columns
     r = bridges.estimate(bridges.systolic_arch(cfg), layer, spatial).result
     assert r.compute_cycles == layer.macs / 240
+
+
+def test_rtl_cycles_from_the_engines_bench_formats(tmp_path):
+    # The systolic bench keeps ResNet-18 under groups.resnet18.rows with the layer shape under "layer".
+    sysfile = tmp_path / "systolic.json"
+    sysfile.write_text(json.dumps({"groups": {"resnet18": {"rows": [
+        {"name": "C2", "layer": {"height": 56}, "cycles": 451_621, "source": "rtl"},
+        {"name": "C3", "layer": {"height": 56}, "cycles": 9, "source": "model"}]}}}))
+    assert bridges.find_rtl_cycles("systolic", sysfile) == ({"C2": 451_621}, sysfile)
+    # The VTA network bench names layers after the network; instances of one table shape are averaged.
+    vtafile = tmp_path / "vta_resnet18.json"
+    vtafile.write_text(json.dumps({"runs": [{"summary": {"label": "resnet18 default"}, "rows": [
+        {"name": "s1b0_conv1", "type": "conv2d", "cycles": 100},
+        {"name": "s1b0_conv2", "type": "conv2d", "cycles": 300},
+        {"name": "pool1", "type": "maxpool", "cycles": 7}]}]}))
+    found, f = bridges.find_rtl_cycles("vta", vtafile)
+    assert f == vtafile and found == {"C2": 200}

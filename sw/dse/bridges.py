@@ -99,11 +99,39 @@ def estimate(arch, layer, spatial):
     return search_blocking(layer, arch, spatial, name=f"{arch.name}-{layer.name}")
 
 
+def _spec_names() -> dict:
+    """(C_in, H, W, C_out, kernel, stride) -> name of the layer in the ResNet-18 table (C1..C11)."""
+    out = {}
+    for l in read_json(RESNET18).get("layers", []):
+        out[(l["in_channels"], l["height"], l["width"], l["out_channels"], l["kernel"], l["stride"])] = l["name"]
+    return out
+
+
+def _vta_network_rows(d) -> dict:
+    """Per-table-layer RTL cycles from bench/vta_resnet18.py's JSON: the first (default-config) ResNet-18 run;
+    the conv layers are named after the network (s1b0_conv1...), so they are matched to C2..C11 by shape,
+    and instances of one shape are averaged (the model's figure is per instance)."""
+    from sw.vta.network import load_network, resnet18_network
+    runs = [r for r in d.get("runs", []) if "resnet18" in str(r.get("summary", {}).get("label", ""))]
+    if not runs:
+        return {}
+    net = load_network(resnet18_network())
+    shape = {l.name: (l.in_shape[0], l.in_shape[1], l.in_shape[2], l.out_shape[0], l.kernel, l.stride)
+             for l in net.layers}
+    names, per = _spec_names(), {}
+    for row in runs[0].get("rows", []):
+        spec = names.get(shape.get(row.get("name")))
+        if row.get("type") == "conv2d" and spec and isinstance(row.get("cycles"), (int, float)):
+            per.setdefault(spec, []).append(row["cycles"])
+    return {k: sum(v) / len(v) for k, v in per.items()}
+
+
 def find_rtl_cycles(engine, bench=None) -> tuple:
     """Per-layer RTL cycles from a bench JSON: {layer name: cycles} and the file, or ({}, None) when absent.
 
-    A usable file is a JSON list (or ``{"layers": [...]}``) of objects with a layer name (``layer`` or
-    ``name``) and ``rtl_cycles``/``cycles``/``total_cycles``.
+    Understood formats: a JSON list (or ``{"layers": [...]}``) of objects with a layer name (``layer`` or
+    ``name``) and ``rtl_cycles``/``cycles``/``total_cycles``; the systolic bench (``{"groups": {"resnet18":
+    {"rows": [...]}}}``); the VTA network bench (``{"runs": [{"summary", "rows"}]}``, matched by shape).
     """
     files = [Path(bench)] if bench else sorted(BENCH_DIR.glob(f"{engine}*.json"))
     for f in files:
@@ -111,12 +139,19 @@ def find_rtl_cycles(engine, bench=None) -> tuple:
             d = json.loads(f.read_text())
         except (OSError, json.JSONDecodeError):
             continue
+        if isinstance(d, dict) and "runs" in d:
+            found = _vta_network_rows(d)
+            if found:
+                return found, f
+            continue
+        if isinstance(d, dict) and isinstance(d.get("groups"), dict):
+            d = d["groups"].get("resnet18", {}).get("rows", [])
         items = d.get("layers", []) if isinstance(d, dict) else d
         found = {}
         for it in items if isinstance(items, list) else []:
-            if not isinstance(it, dict):
+            if not isinstance(it, dict) or it.get("source", "rtl") != "rtl":
                 continue
-            name = it.get("layer", it.get("name"))
+            name = it.get("layer") if isinstance(it.get("layer"), str) else it.get("name")
             cyc = next((it[k] for k in ("rtl_cycles", "cycles", "total_cycles") if isinstance(it.get(k), (int, float))), None)
             if isinstance(name, str) and cyc is not None:
                 found[name] = cyc
