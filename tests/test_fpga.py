@@ -94,13 +94,13 @@ def test_pnr_memcopy_ice40(tmp_path):
 
 
 def test_does_not_fit_is_reported(tmp_path):
-    # A 1024 x 512-bit FIFO needs 128 iCE40 block RAMs; the UP5K has 30.
-    big = _memcopy(512, max_burst=256, fifo_depth=1024)
+    # A 4096 x 64-bit FIFO needs 64 iCE40 block RAMs (256 x 16 each); the UP5K has 30.
+    big = _memcopy(64, max_burst=256, fifo_depth=4096)
     r = synth(big, "ice40", "up5k", root=tmp_path)
     assert r["status"] == "does not fit" and not r["fits"]
-    assert r["resources"]["brams"] == 128
-    assert f"does not fit iCE40UP5K-SG48: {128 / 30 * 100:.0f}% of BRAMs (128/30)" in r["message"]
-    big_ooc = _memcopy(512, harness=True, max_burst=256, fifo_depth=1024)
+    assert r["resources"]["brams"] == 64
+    assert f"does not fit iCE40UP5K-SG48: {64 / 30 * 100:.0f}% of BRAMs (64/30)" in r["message"]
+    big_ooc = _memcopy(64, harness=True, max_burst=256, fifo_depth=4096)
     p = pnr(big_ooc, "ice40", "up5k", root=tmp_path)
     assert p["status"] == "does not fit" and p["fmax_mhz"] is None and "% of BRAMs" in p["message"]
     assert not (Path(p["folder"]) / "nextpnr.log").exists()   # nextpnr not attempted
