@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sw.common.job import JobError, _read_json
+from sw.common.job import JobError, _read_json, read_job_json
 
 from .config import CAPConfig
 from .programs import check_inputs
@@ -47,13 +47,7 @@ def load_cap_job(path) -> CapJob:
         ``.npy`` array, values outside the op's M-bit range, or shapes that do not match; the message
         names the file, the op index and the field.
     """
-    path = Path(path)
-    if path.is_file():
-        path = path.parent
-    jf = path / "job.json"
-    if not jf.is_file():
-        raise JobError(f"{jf}: job file not found")
-    raw = _read_json(jf)
+    path, jf, raw = read_job_json(path)
     unknown = sorted(set(raw) - _TOP)
     if unknown:
         raise JobError(f"{jf}: unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(_TOP))}")

@@ -59,6 +59,16 @@ class EngineConfig:
         from sw.common.job import _read_json
         return cls.from_dict(_read_json(path))
 
+    def check_int_choices(self, table: dict):
+        """Raise ``ValueError`` naming the first key whose value is not an int among its allowed values.
+
+        ``table`` maps key -> (default, allowed values).
+        """
+        for key, (_, choices) in table.items():
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value not in choices:
+                raise ValueError(f"{key} must be one of {allowed(choices)}, not {value!r}")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["JobError", "Job", "load_job", "write_job", "write_result", "read_result",
+__all__ = ["JobError", "Job", "load_job", "read_job_json", "write_job", "write_result", "read_result",
            "JOB_FILE", "RESULT_FILE", "DRAM_FILE", "INSN_BYTES", "STATUSES"]
 
 JOB_FILE = "job.json"
@@ -106,6 +106,23 @@ def _read_json(path):
     return value
 
 
+def read_job_json(path, job_file=JOB_FILE):
+    """``(folder, job_file_path, raw dict)`` of a job folder (or of its job file itself).
+
+    Raises
+    ------
+    JobError
+        If the job file is missing or is not a JSON object.
+    """
+    path = Path(path)
+    if path.is_file() and path.name == job_file:
+        path = path.parent
+    jf = path / job_file
+    if not jf.is_file():
+        raise JobError(f"{jf}: job file not found")
+    return path, jf, _read_json(jf)
+
+
 def load_job(path) -> Job:
     """Read and check a job folder.
 
@@ -121,13 +138,7 @@ def load_job(path) -> Job:
         longer than ``size``, an instruction address not 16-byte aligned, or an instruction range
         outside ``[0, size)``. The message names the field and the allowed values.
     """
-    path = Path(path)
-    if path.is_file() and path.name == JOB_FILE:
-        path = path.parent
-    jf = path / JOB_FILE
-    if not jf.is_file():
-        raise JobError(f"{jf}: job file not found")
-    raw = _read_json(jf)
+    path, jf, raw = read_job_json(path)
     _check_keys(raw, _TOP_KEYS, ("engine", "dram", "insn"), str(jf))
 
     engine = raw["engine"]

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sw.common.config import EngineConfig, allowed as _allowed
-from pathlib import Path
+from sw.common.config import EngineConfig
 
 __all__ = ["RBEConfig", "N_TAPS"]
 
@@ -81,10 +80,7 @@ class RBEConfig(EngineConfig):
     MAX_READS_IN_FLIGHT: int = 16
 
     def __post_init__(self):
-        for key, (_, allowed) in _KEYS.items():
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value not in allowed:
-                raise ValueError(f"{key} must be one of {_allowed(allowed)}, not {value!r}")
+        self.check_int_choices(_KEYS)
 
     @property
     def name(self) -> str:

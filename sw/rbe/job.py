@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.job import JOB_FILE, RESULT_FILE, STATUSES, JobError, _read_json
+from ..common.job import JOB_FILE, RESULT_FILE, STATUSES, JobError, _read_json, read_job_json
 from .config import RBEConfig
 from .golden import golden
 from .layer import RBELayer
@@ -66,13 +66,7 @@ def load_job(path) -> RBEJob:
         multiple of the channel tile, ...), arrays of the wrong shape or values outside the declared precision.
         The message names the file and the field.
     """
-    path = Path(path)
-    if path.is_file() and path.name == JOB_FILE:
-        path = path.parent
-    jf = path / JOB_FILE
-    if not jf.is_file():
-        raise JobError(f"{jf}: job file not found")
-    raw = _read_json(jf)
+    path, jf, raw = read_job_json(path, JOB_FILE)
     unknown = sorted(set(raw) - _TOP_KEYS)
     if unknown:
         raise JobError(f"{jf}: unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(_TOP_KEYS))}")

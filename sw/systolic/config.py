@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sw.common.config import EngineConfig, allowed as _allowed
+from sw.common.config import EngineConfig
 
 __all__ = ["SystolicConfig", "ELEM_BITS", "IN_BITS", "ACC_BITS"]
 
@@ -85,10 +85,7 @@ class SystolicConfig(EngineConfig):
     MAX_TILES: int = 8
 
     def __post_init__(self):
-        for key, (_, allowed) in _KEYS.items():
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value not in allowed:
-                raise ValueError(f"{key} must be one of {_allowed(allowed)}, not {value!r}")
+        self.check_int_choices(_KEYS)
 
     @property
     def name(self) -> str:

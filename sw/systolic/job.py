@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sw.common.job import JOB_FILE, RESULT_FILE, STATUSES, JobError, _read_json
+from sw.common.job import JOB_FILE, RESULT_FILE, STATUSES, JobError, _read_json, read_job_json
 
 from .config import SystolicConfig
 from .layer import GEMM_KEYS, LAYER_KEYS, ConvLayer, gemm_layer
@@ -100,13 +100,7 @@ def load_job(path) -> SystolicJob:
         layer, values outside int8, or a layer the runtime cannot tile into the configured memories. The
         message names the field and the allowed values.
     """
-    path = Path(path)
-    if path.is_file() and path.name == JOB_FILE:
-        path = path.parent
-    jf = path / JOB_FILE
-    if not jf.is_file():
-        raise JobError(f"{jf}: job file not found")
-    raw = _read_json(jf)
+    path, jf, raw = read_job_json(path, JOB_FILE)
     where = str(jf)
     gemm = "gemm" in raw
     allowed = _GEMM_KEYS if gemm else _CONV_KEYS

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sw.common.config import EngineConfig, allowed as _allowed
+from sw.common.config import EngineConfig
 
 __all__ = ["VTAConfig", "MemId", "Opcode", "AluOp", "INSN_BITS", "UOP_BITS", "LOOP_ITER_BITS", "ALU_IMM_BITS"]
 
@@ -117,10 +117,7 @@ class VTAConfig(EngineConfig):
     MAX_READS_IN_FLIGHT: int = 8
 
     def __post_init__(self):
-        for key, (_, allowed) in _KEYS.items():
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value not in allowed:
-                raise ValueError(f"{key} must be one of {_allowed(allowed)}, not {value!r}")
+        self.check_int_choices(_KEYS)
         self._check_depth("LOG_UOP_BUFF_SIZE", self.log_uop_depth)
         self._check_depth("LOG_INP_BUFF_SIZE", self.log_inp_depth)
         self._check_depth("LOG_WGT_BUFF_SIZE", self.log_wgt_depth)
