@@ -149,13 +149,35 @@ def _errors(log: Path, n=5) -> list[str]:
     return errs[:n] or [l.strip() for l in lines[-n:]]
 
 
+def scoped_digest(key: dict, files) -> str:
+    """16 hex digits of a SHA-256 over ``key`` (JSON, sorted) and the named files' paths and contents.
+
+    Unlike :func:`sim.verilog.source_digest` (all of ``hw/``), callers list only the sources of the design
+    at hand, so another engine's edits do not throw away this one's synthesis or sweep results."""
+    import hashlib
+    from sim.verilog import REPO_ROOT
+    h = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode())
+    for path in sorted({Path(f).resolve() for f in files}):
+        try:
+            rel = path.relative_to(REPO_ROOT)
+        except ValueError:
+            rel = path
+        h.update(b"\0" + str(rel).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def hw_sources(engine: str | None = None) -> list[Path]:
+    """``hw/common`` and, for an engine, ``hw/<engine>``: the generator sources of its netlist."""
+    from sim.verilog import REPO_ROOT
+    dirs = [REPO_ROOT / "hw" / "common"] + ([REPO_ROOT / "hw" / engine] if engine else [])
+    return [f for d in dirs if d.is_dir() for f in sorted(d.rglob("*.py"))]
+
+
 def _digest(design: Design, flow: dict) -> str:
-    from sim.verilog import source_digest
-    files = list(design.extra_files)
+    files = [*design.extra_files, *hw_sources(design.info.get("engine"))]
     if design.constraints:
         files.append(design.constraints)
-    return source_digest({"design": design.key, "top": design.top, "flow": flow, "version": FLOW_VERSION},
-                         extra_files=files)
+    return scoped_digest({"design": design.key, "top": design.top, "flow": flow, "version": FLOW_VERSION}, files)
 
 
 def _cached(folder: Path, digest: str):

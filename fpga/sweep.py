@@ -111,14 +111,17 @@ def expand(space: dict, engine: str) -> list[dict]:
 
 
 def _digest(engine, cfg_dict, space) -> str:
-    """Digest of a point: config, workload and synthesis options, the generator (hw/), the engine's software
-    (runtime, job format) and testbench harness, and the workloads; not the sweep's own report code."""
-    from fpga.flow import FLOW_VERSION, _engine_sources
-    from sim.verilog import REPO_ROOT, source_digest
-    files = [*_engine_sources(engine), _FPGA_DIR / "workloads.py",
-             *sorted((REPO_ROOT / "sw" / engine).glob("*.py")), *sorted((REPO_ROOT / "tb" / engine).glob("harness.py"))]
-    return source_digest({"engine": engine, "config": cfg_dict, "workload": space["workload"],
-                          "synth": space["synth"], "flow": FLOW_VERSION}, extra_files=files)
+    """Digest of a point: config, workload and synthesis options, the engine's generator (``hw/common``,
+    ``hw/<engine>``), config/ISA/runtime/job modules, testbench harness and the workloads; not the sweep's
+    own report code, not other engines' sources."""
+    from fpga.flow import FLOW_VERSION, _engine_sources, hw_sources, scoped_digest
+    from sim.verilog import REPO_ROOT
+    sw = REPO_ROOT / "sw"
+    files = [*_engine_sources(engine), *hw_sources(engine), _FPGA_DIR / "workloads.py",
+             *sorted((sw / engine).glob("runtime*.py")), *sorted((sw / engine).glob("job*.py")),
+             *sorted((sw / "common").glob("*.py")), *sorted((REPO_ROOT / "tb" / engine).glob("harness.py"))]
+    return scoped_digest({"engine": engine, "config": cfg_dict, "workload": space["workload"],
+                          "synth": space["synth"], "flow": FLOW_VERSION}, files)
 
 
 def evaluate_point(engine: str, cfg_dict: dict, space: dict, root: str) -> dict:
@@ -194,7 +197,7 @@ def plot(rows, path, title, x="luts", y="cycles"):
         ax.annotate(r.get("name", ""), (r[x], r[y]), fontsize=6, xytext=(3, 3), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(f"{x.upper() if x == 'luts' else x} ({ok[0]['family'] if ok else ''} synthesis)")
+    ax.set_xlabel(f"{'LUTs' if x == 'luts' else x} ({ok[0]['family'] if ok else ''} synthesis)")
     ax.set_ylabel(f"{y} ({ok[0].get('workload', '') if ok else ''}, RTL)")
     ax.set_title(title)
     ax.grid(True, which="both", lw=0.3)
