@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.common.bus import DRAM_ADDR_BITS, ReadPortSignature
 from sw.vta.config import UOP_BITS, MemId, Opcode
+from .acc_forward import AccForward
 from .layouts import INDEX_BITS, QueuedInsn, TraceWriteLayout, alu_layout, gemm_layout, mem_layout
 from .tensor_alu import TensorAlu
 from .tensor_gemm import TensorGemm
@@ -20,8 +21,9 @@ class Compute(wiring.Component):
     """Compute module: uses all four token queues.
 
     The accumulator has one write port (LOAD ACC, GEMM and ALU never overlap: compute runs one
-    instruction at a time) and three read ports: dst (GEMM or ALU, transparent), src (ALU, transparent)
-    and one lent to the store module.
+    instruction at a time) and three non-transparent read ports: dst (GEMM or ALU) and src (ALU), both
+    registered and forwarded from the in-flight writes by :class:`AccForward` (latency 2), and one lent
+    to the store module (compute has drained before store runs: tokens order them).
 
     Attributes
     ----------
@@ -72,9 +74,13 @@ class Compute(wiring.Component):
         uop_rp_gemm = uop_mem.read_port()
         uop_rp_alu = uop_mem.read_port()
         acc_wp = acc_mem.write_port()
-        acc_rp_dst = acc_mem.read_port(transparent_for=(acc_wp,))
-        acc_rp_src = acc_mem.read_port(transparent_for=(acc_wp,))
+        acc_rp_dst = acc_mem.read_port()
+        acc_rp_src = acc_mem.read_port()
         acc_rp_store = acc_mem.read_port()
+        m.submodules.acc_fwd = fwd = AccForward(addr_bits=cfg.log_acc_depth, data_bits=cfg.acc_elem_bits, ports=2)
+        m.d.comb += [acc_rp_dst.addr.eq(fwd.mem0_addr), fwd.mem0_data.eq(acc_rp_dst.data),
+                     acc_rp_src.addr.eq(fwd.mem1_addr), fwd.mem1_data.eq(acc_rp_src.data),
+                     fwd.wr_en.eq(acc_wp.en), fwd.wr_addr.eq(acc_wp.addr), fwd.wr_data.eq(acc_wp.data)]
         m.d.comb += [acc_rp_store.addr.eq(self.store_acc_addr), self.store_acc_data.eq(acc_rp_store.data)]
 
         # Units.
@@ -103,9 +109,9 @@ class Compute(wiring.Component):
             uop_rp_alu.addr.eq(alu.uop_addr), alu.uop_data.eq(uop_rp_alu.data),
             self.inp_rd_addr.eq(gemm.inp_addr), gemm.inp_data.eq(self.inp_rd_data),
             self.wgt_rd_addr.eq(gemm.wgt_addr), gemm.wgt_data.eq(self.wgt_rd_data),
-            acc_rp_dst.addr.eq(Mux(alu.busy, alu.dst_addr, gemm.acc_rd_addr)),
-            gemm.acc_rd_data.eq(acc_rp_dst.data), alu.dst_data.eq(acc_rp_dst.data),
-            acc_rp_src.addr.eq(alu.src_addr), alu.src_data.eq(acc_rp_src.data),
+            fwd.rd0_addr.eq(Mux(alu.busy, alu.dst_addr, gemm.acc_rd_addr)),
+            gemm.acc_rd_data.eq(fwd.rd0_data), alu.dst_data.eq(fwd.rd0_data),
+            fwd.rd1_addr.eq(alu.src_addr), alu.src_data.eq(fwd.rd1_data),
         ]
         # One accumulator writer at a time.
         writers = [(u.wr_addr, u.wr_data, u.wr_en) for u in (loads[MemId.ACC], loads[MemId.ACC_8BIT])]

@@ -15,8 +15,11 @@ class TensorAlu(wiring.Component):
     """acc[dst] = f(acc[dst], imm or acc[src]) per 32-bit lane.
 
     Two accumulator read ports (dst and src) make the vector-operand form run at initiation interval 1
-    (upstream VTA needs 2). Pipeline: S0 uop address; S1 indices, both reads issued; S2 op and write back.
-    Both read ports are transparent to the write port, so iteration n+1 sees iteration n's result.
+    (upstream VTA needs 2). Pipeline: S0 uop (UopLoop); S1 indices, both accumulator reads issued; S2 the read
+    data is registered (in :class:`AccForward`); S3 op and write back. Both reads are forwarded from the writes
+    of the two previous cycles (latency-2 ports, see :class:`AccForward`), so iteration n+1 and n+2 see
+    iteration n's result whether it is their dst or their src. The 32-bit MUL stays in S3: splitting it would
+    make a MUL whose operand is the previous iteration's result wait a cycle (II 2).
 
     Opcodes: MIN 0, MAX 1, ADD 2, SHR 3 (negative amount shifts left), MUL 4, and the accelgen extensions
     CLP 5 (clip to [-|operand|, |operand|]) and MOV 6 (dst = operand); see docs/vta.md.
@@ -29,6 +32,7 @@ class TensorAlu(wiring.Component):
         super().__init__({
             "cmd": In(stream.Signature(alu_layout(cfg))),
             "uop_addr": Out(cfg.log_uop_depth), "uop_data": In(32),
+            # forwarded accumulator reads: data two cycles after the address
             "dst_addr": Out(la), "dst_data": In(cfg.acc_elem_bits),
             "src_addr": Out(la), "src_data": In(cfg.acc_elem_bits),
             "acc_wr_addr": Out(la), "acc_wr_data": Out(cfg.acc_elem_bits), "acc_wr_en": Out(1),
@@ -72,13 +76,13 @@ class TensorAlu(wiring.Component):
         with m.If(loop.start):
             m.d.sync += [op.eq(p.alu_opcode), use_imm.eq(p.use_imm), imm.eq(p.imm)]
 
-        # S1: read dst and src.
-        v2 = Signal()
-        a2 = Signal(cfg.log_acc_depth)
+        # S1: read dst and src. S2: the read data is registered in AccForward.
+        v2, v3 = Signal(), Signal()
+        a2, a3 = Signal(cfg.log_acc_depth), Signal(cfg.log_acc_depth)
         m.d.comb += [self.dst_addr.eq(loop.dst), self.src_addr.eq(loop.src)]
-        m.d.sync += [v2.eq(loop.valid), a2.eq(loop.dst)]
+        m.d.sync += [v2.eq(loop.valid), a2.eq(loop.dst), v3.eq(v2), a3.eq(a2)]
 
-        # S2: per-lane op, write back.
+        # S3: per-lane op, write back.
         lanes = []
         for n in range(cfg.batch * cfg.block_out):
             a = self.dst_data.word_select(n, W).as_signed()
@@ -92,9 +96,9 @@ class TensorAlu(wiring.Component):
                         m.d.comb += result.eq(value[:W])
             lanes.append(result)
         m.d.comb += [
-            self.acc_wr_en.eq(v2),
-            self.acc_wr_addr.eq(a2),
+            self.acc_wr_en.eq(v3),
+            self.acc_wr_addr.eq(a3),
             self.acc_wr_data.eq(Cat(*lanes)),
         ]
-        m.d.comb += self.busy.eq(loop.busy | v2)
+        m.d.comb += self.busy.eq(loop.busy | v2 | v3)
         return m

@@ -1,6 +1,6 @@
 """TensorGemm: the GEMM core, one micro-op iteration per cycle (initiation interval 1)."""
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,22 +13,26 @@ __all__ = ["TensorGemm"]
 class TensorGemm(wiring.Component):
     """acc[a][b][o] += sum_k inp[i][b][k] * wgt[w][o][k] for every micro-op iteration, or acc[a] = 0 with reset.
 
-    Pipeline (one iteration enters per cycle and never stalls):
+    Pipeline (one iteration enters per cycle and never stalls); no path runs from a block-RAM output
+    through arithmetic into a block-RAM input within one cycle:
 
-    * S0  UopLoop presents the uop address.
-    * S1  uop arrives; indices computed; inp and wgt reads issued.
-    * S2  products and adder tree; accumulator read issued.
-    * S3  accumulate and write back.
+    * S0  UopLoop presents the uop address; the uop arrives and is registered; the indices are summed.
+    * S1  inp and wgt reads issued (UopLoop ``valid``).
+    * S2  inp and wgt data registered.
+    * S3  products (one DSP per 8x8 product) registered; accumulator read issued.
+    * S4  adder tree registered; the accumulator read data is registered (in :class:`AccForward`).
+    * S5  accumulate (32-bit wrap) and write back.
 
-    The accumulator read of iteration n+1 (S2) happens in the same cycle as the write of iteration n (S3);
-    the read port is transparent to the write port, so back-to-back writes to one index need no
-    forwarding logic and stay correct (spec section 6, GEMM edge vectors).
+    inp and wgt are read-only while a GEMM runs, so S1-S4 need no hazard logic. The accumulator read of
+    iteration n+1 or n+2 misses the write of iteration n; the accumulator read port (``acc_rd_*``, latency 2,
+    see :class:`AccForward`) forwards those writes, so back-to-back and distance-2 updates of one index are
+    correct (spec section 6, GEMM edge vectors).
 
     Attributes
     ----------
     cmd : In(stream) GEMM instruction.
-    uop_addr/uop_data, inp_addr/inp_data, wgt_addr/wgt_data, acc_rd_addr/acc_rd_data : read ports
-        (data the cycle after the address).
+    uop_addr/uop_data, inp_addr/inp_data, wgt_addr/wgt_data : read ports (data the cycle after the address).
+    acc_rd_addr/acc_rd_data : forwarded accumulator read (data two cycles after the address).
     acc_wr_addr, acc_wr_data, acc_wr_en : accumulator write port.
     busy : Out(1); oob : Out(1) pulses for an iteration whose index is beyond a scratchpad.
     """
@@ -56,37 +60,53 @@ class TensorGemm(wiring.Component):
         with m.If(loop.start):
             m.d.sync += reset.eq(p.reset)
 
-        # S1: operand reads.
-        v2, v3 = Signal(), Signal()
-        a2, a3 = Signal(cfg.log_acc_depth), Signal(cfg.log_acc_depth)
-        m.d.comb += [self.inp_addr.eq(loop.src), self.wgt_addr.eq(loop.wgt)]
-        m.d.sync += [v2.eq(loop.valid), a2.eq(loop.dst)]
-
-        # S2: dot products, accumulator read.
         B, I, O = cfg.batch, cfg.block_in, cfg.block_out
-        dots = []
+        la = cfg.log_acc_depth
+        v = [None] + [Signal(name=f"v{k}") for k in range(2, 6)]          # v[k-1] = valid in stage Sk
+        a = [None] + [Signal(la, name=f"a{k}") for k in range(2, 6)]      # acc index in stage Sk
+        v[0], a[0] = loop.valid, loop.dst
+        for k in range(1, len(v)):
+            m.d.sync += [v[k].eq(v[k - 1]), a[k].eq(a[k - 1])]
+
+        # S1: operand reads. S2: register the read data.
+        m.d.comb += [self.inp_addr.eq(loop.src), self.wgt_addr.eq(loop.wgt)]
+        inp = Signal.like(self.inp_data, name="inp_s3")
+        wgt = Signal.like(self.wgt_data, name="wgt_s3")
+        m.d.sync += [inp.eq(self.inp_data), wgt.eq(self.wgt_data)]
+
+        # S3: products into registers; accumulator read issued (returns in S5).
+        prods = []
         for b in range(B):
             for o in range(O):
-                terms = [self.inp_data.word_select(b * I + k, cfg.inp_bits).as_signed()
-                         * self.wgt_data.word_select(o * I + k, cfg.wgt_bits).as_signed() for k in range(I)]
-                while len(terms) > 1:   # balanced adder tree
-                    terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
-                             for i in range(0, len(terms), 2)]
-                dots.append(terms[0])
-        dot3 = [Signal(d.shape(), name=f"dot_{n}") for n, d in enumerate(dots)]
-        m.d.sync += [v3.eq(v2), a3.eq(a2)] + [s.eq(d) for s, d in zip(dot3, dots)]
-        m.d.comb += self.acc_rd_addr.eq(a2)
+                row = []
+                for k in range(I):
+                    prod = Signal(signed(cfg.inp_bits + cfg.wgt_bits), name=f"prod_{b}_{o}_{k}")
+                    m.d.sync += prod.eq(inp.word_select(b * I + k, cfg.inp_bits).as_signed()
+                                        * wgt.word_select(o * I + k, cfg.wgt_bits).as_signed())
+                    row.append(prod)
+                prods.append(row)
+        m.d.comb += self.acc_rd_addr.eq(a[2])
 
-        # S3: accumulate (32-bit wrap) and write back.
+        # S4: balanced adder trees into registers.
+        dots = []
+        for n, terms in enumerate(prods):
+            while len(terms) > 1:
+                terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
+                         for i in range(0, len(terms), 2)]
+            dot = Signal(terms[0].shape(), name=f"dot_{n}")
+            m.d.sync += dot.eq(terms[0])
+            dots.append(dot)
+
+        # S5: accumulate (32-bit wrap) and write back.
         acc_lanes = [self.acc_rd_data.word_select(n, cfg.acc_bits).as_signed() for n in range(B * O)]
-        summed = Cat(*[(lane + d)[:cfg.acc_bits] for lane, d in zip(acc_lanes, dot3)])
+        summed = Cat(*[(lane + d)[:cfg.acc_bits] for lane, d in zip(acc_lanes, dots)])
         m.d.comb += [
-            self.acc_wr_en.eq(v3),
-            self.acc_wr_addr.eq(a3),
+            self.acc_wr_en.eq(v[4]),
+            self.acc_wr_addr.eq(a[4]),
             self.acc_wr_data.eq(summed),
         ]
         with m.If(reset):
             m.d.comb += self.acc_wr_data.eq(0)
 
-        m.d.comb += self.busy.eq(loop.busy | v2 | v3)
+        m.d.comb += self.busy.eq(loop.busy | v[1] | v[2] | v[3] | v[4])
         return m

@@ -22,7 +22,8 @@ class TensorStore(wiring.Component):
     ----------
     cmd : In(stream) of the STORE instruction.
     base : In(32) byte address that ``dram_base`` is relative to.
-    acc_addr : Out  accumulator read address (data returns the next cycle on ``acc_data``).
+    acc_addr : Out  accumulator read address (data returns the next cycle on ``acc_data``, and is registered
+        before use).
     acc_data : In   accumulator read data.
     wr : Out(stream) write half of the memory master.
     busy : Out(1)
@@ -72,14 +73,18 @@ class TensorStore(wiring.Component):
         meta = data.StructLayout({"byte": DRAM_ADDR_BITS, "row_last": 1, "insn_last": 1})
 
         # --- read stage: one accumulator read per cycle, limited by space in the element FIFO ------------
-        m.submodules.q = q = fifo.SyncFIFO(width=O + meta.size, depth=4)
-        inflight = Signal()
-        inflight_meta = Signal(meta)
+        # The read data is registered before the requantiser (block-RAM output -> shifter -> compares
+        # would be one long path), so two reads can be in flight ahead of the FIFO.
+        m.submodules.q = q = fifo.SyncFIFO(width=O + meta.size, depth=6)
+        inflight, inflight2 = Signal(), Signal()
+        inflight_meta, inflight2_meta = Signal(meta), Signal(meta)
+        acc_q = Signal.like(self.acc_data, name="acc_q")
         can_issue = Signal()
         ptr = Signal(cfg.log_acc_depth)
         m.d.comb += self.acc_addr.eq(ptr)
-        m.d.comb += can_issue.eq(issuing & (q.level + inflight < q.depth))
-        m.d.sync += inflight.eq(can_issue)
+        m.d.comb += can_issue.eq(issuing & (q.level + inflight + inflight2 < q.depth))
+        m.d.sync += [inflight.eq(can_issue), inflight2.eq(inflight), inflight2_meta.eq(inflight_meta),
+                     acc_q.eq(self.acc_data)]
         row_done = x == insn.x_size - 1
         with m.If(can_issue):
             m.d.sync += [
@@ -94,9 +99,9 @@ class TensorStore(wiring.Component):
                     m.d.sync += issuing.eq(0)
             with m.Else():
                 m.d.sync += x.eq(x + 1)
-        truncated = Cat(*[self._requant(m, insn, self.acc_data.word_select(i, cfg.acc_bits).as_signed(), i)
+        truncated = Cat(*[self._requant(m, insn, acc_q.word_select(i, cfg.acc_bits).as_signed(), i)
                           for i in range(lanes)])
-        m.d.comb += [q.w_en.eq(inflight), q.w_data.eq(Cat(truncated, inflight_meta))]
+        m.d.comb += [q.w_en.eq(inflight2), q.w_data.eq(Cat(truncated, inflight2_meta))]
 
         # --- packer: elements -> bus words ---------------------------------------------------------------
         elem = q.r_data[:O]

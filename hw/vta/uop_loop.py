@@ -36,7 +36,9 @@ class UopLoop(wiring.Component):
     uop_bgn, uop_end, iter_out, iter_in, *_factor_* : In
     uop_addr : Out     uop scratchpad read address (data due on ``uop_data`` next cycle).
     uop_data : In
-    valid : Out(1)     one micro-op iteration this cycle, with ``dst``/``src``/``wgt``.
+    valid : Out(1)     one micro-op iteration this cycle, with ``dst``/``src``/``wgt``. The uop read data is
+                       registered before the index additions, so the indices (which address the block RAMs)
+                       come from registers through one adder: ``valid`` follows the uop address by two cycles.
     oob : Out(1)       with ``valid``: an index is beyond its scratchpad.
     busy : Out(1)
     """
@@ -94,7 +96,8 @@ class UopLoop(wiring.Component):
         gen = Signal()
         v1 = Signal()
         uop_oob = Signal()
-        m.d.comb += self.busy.eq(gen | v1)
+        v2 = Signal()
+        m.d.comb += self.busy.eq(gen | v1 | v2)
 
         names = ("dst", "src", "wgt")
         f_out = {n: Signal(16, name=f"{n}_f_out") for n in names}
@@ -102,11 +105,12 @@ class UopLoop(wiring.Component):
         row = {n: Signal(INDEX_BITS, name=f"{n}_row") for n in names}   # y * factor_out
         off = {n: Signal(INDEX_BITS, name=f"{n}_off") for n in names}   # row + x * factor_in
         off1 = {n: Signal(INDEX_BITS, name=f"{n}_off1") for n in names}
+        off2 = {n: Signal(INDEX_BITS, name=f"{n}_off2") for n in names}
 
         m.d.comb += self.uop_addr.eq(u)
-        m.d.sync += v1.eq(gen)
+        m.d.sync += [v1.eq(gen), v2.eq(v1)]
         for n in names:
-            m.d.sync += off1[n].eq(off[n])
+            m.d.sync += [off1[n].eq(off[n]), off2[n].eq(off1[n])]
         with m.If(gen):
             with m.If(u == end - 1):
                 m.d.sync += u.eq(bgn)
@@ -125,18 +129,19 @@ class UopLoop(wiring.Component):
             with m.Else():
                 m.d.sync += u.eq(u + 1)
 
-        uop = uop_layout(cfg)(self.uop_data)
+        uop = Signal(uop_layout(cfg))
+        m.d.sync += uop.eq(self.uop_data)   # the uop RAM output ends in a register, not in an adder
         m.d.comb += [
-            self.valid.eq(v1),
-            self.dst.eq(uop.dst + off1["dst"]),
-            self.src.eq(uop.src + off1["src"]),
-            self.wgt.eq(uop.wgt + off1["wgt"]),
+            self.valid.eq(v2),
+            self.dst.eq(uop.dst + off2["dst"]),
+            self.src.eq(uop.src + off2["src"]),
+            self.wgt.eq(uop.wgt + off2["wgt"]),
         ]
         oob = (self.dst >> cfg.log_acc_depth != 0) | (self.src >> self.src_depth_log2 != 0)
         if self.check_wgt:
             oob = oob | (self.wgt >> cfg.log_wgt_depth != 0)
         oob = oob | uop_oob
-        m.d.comb += self.oob.eq(v1 & oob)
+        m.d.comb += self.oob.eq(v2 & oob)
 
         with m.If(self.start):
             m.d.sync += [

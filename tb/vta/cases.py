@@ -302,6 +302,83 @@ def gemm_back_to_back_same_acc(cfg, name="gemm_back_to_back_same_acc"):
     return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), exp, name))
 
 
+# --- read-after-write hazards in the pipelines (an iteration reads what the 1 or 2 before it write) ------
+def _iterations(k):
+    """(dst, src, wgt) of every iteration of kernel ``k`` in execution order (spec section 3 loop nest)."""
+    for y in range(k.iter_out):
+        for x in range(k.iter_in):
+            for u in k.uops:
+                yield (u.dst + y * k.dst_factor_out + x * k.dst_factor_in,
+                       u.src + y * k.src_factor_out + x * k.src_factor_in,
+                       u.wgt + y * k.wgt_factor_out + x * k.wgt_factor_in)
+
+
+def gemm_hazard(cfg, dsts, name):
+    """One GEMM whose uops write acc indices ``dsts`` (the outer loop repeats them 4 times, moving src and wgt)
+    onto random acc values: consecutive writes to one index (a, a) and distance-2 reuse (a, b, a, b)."""
+    n = len(dsts)
+    rng = np.random.default_rng(31 + n)
+    x = rng.integers(-128, 128, size=(n + 3, cfg.batch, cfg.block_in))
+    w = rng.integers(-128, 128, size=(n + 3, cfg.block_out, cfg.block_in))
+    n_acc = max(dsts) + 1
+    a0 = rng.integers(-(1 << 20), 1 << 20, size=(n_acc,) + _acc_shape(cfg))
+    p = Program(cfg)
+    xb, wb = p.alloc(MemId.INP, x), p.alloc(MemId.WGT, w)
+    p.load(MemId.INP, 0, xb, 0, 1, n + 3, n + 3)
+    p.load(MemId.WGT, 0, wb, 0, 1, n + 3, n + 3)
+    p.dep_push("load", "compute")
+    p.dep_pop("load", "compute")
+    p.load(MemId.ACC, 0, p.alloc(MemId.ACC, a0), 0, 1, n_acc, n_acc)
+    k = Kernel([Uop(dst=d, src=i, wgt=n - 1 - i) for i, d in enumerate(dsts)], iter_out=4,
+               src_factor_out=1, wgt_factor_out=1)
+    p.gemm(k)
+    out = _store_acc32(p, n_acc)
+    acc = a0.astype(np.int64)
+    for d, s_, w_ in _iterations(k):
+        acc[d] = wrap32(acc[d] + x[s_].astype(np.int64) @ w[w_].astype(np.int64).T)
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), acc, name))
+
+
+_ALU_REF = {AluOp.ADD: lambda a, b: wrap32(a + b), AluOp.MUL: lambda a, b: wrap32(a * b),
+            AluOp.MAX: np.maximum, AluOp.MIN: np.minimum, AluOp.SHR: _shr_ref}
+
+
+def alu_hazard(cfg, kernels, name):
+    """ALU kernels ``(Kernel, op, imm)`` run in order on 24 random acc entries; expected values follow the loop
+    nest one iteration at a time, so any stale operand (dst or src) shows up."""
+    n = 24
+    rng = np.random.default_rng(41)
+    a0 = rng.integers(-1000, 1000, size=(n,) + _acc_shape(cfg))
+    p = Program(cfg)
+    p.load(MemId.ACC, 0, p.alloc(MemId.ACC, a0), 0, 1, n, n)
+    acc = a0.astype(np.int64)
+    for k, op, imm in kernels:
+        p.alu(k, op, imm=imm)
+        for d, s_, _ in _iterations(k):
+            acc[d] = _ALU_REF[op](acc[d], np.int64(imm) if imm is not None else acc[s_])
+    out = _store_acc32(p, n)
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), acc, name))
+
+
+def _chain(dst, src, n, step=1):
+    return Kernel([Uop(dst=dst, src=src)], iter_out=n, dst_factor_out=step, src_factor_out=step)
+
+
+_ALU_VEC_HAZARDS = [
+    (_chain(1, 0, 7), AluOp.ADD, None),            # src = previous iteration's dst: prefix sums over 0..7
+    (_chain(10, 8, 6), AluOp.ADD, None),           # src = dst of two iterations before
+    (_chain(16, 16, 5, 0), AluOp.ADD, None),       # dst == src, same index back to back: x 32
+    (_chain(17, 17, 3, 0), AluOp.MUL, None),       # dst == src squared three times (wraps)
+    (Kernel([Uop(dst=18, src=19), Uop(dst=19, src=18)], iter_out=4), AluOp.ADD, None),  # Fibonacci-like
+]
+_ALU_IMM_HAZARDS = [
+    (_chain(20, 0, 10, 0), AluOp.ADD, 3),
+    (_chain(21, 0, 4, 0), AluOp.MUL, -3),
+    (_chain(22, 0, 5, 0), AluOp.SHR, -1),
+    (Kernel([Uop(dst=23), Uop(dst=23)], iter_out=3), AluOp.ADD, 7),
+]
+
+
 # --- long single-instruction programs (initiation-interval measurement) --------------------------------
 _U, _I, _O = 16, 16, 16  # uops x iter_in x iter_out = 4096 iterations
 
@@ -413,6 +490,11 @@ CASES: dict[str, Callable[[VTAConfig], Case]] = {
     "acc8_load": acc8_load,
     "gemm_signed_weights": gemm_signed_weights,
     "gemm_back_to_back_same_acc": gemm_back_to_back_same_acc,
+    "gemm_hazard_same_acc": _named(gemm_hazard, name="gemm_hazard_same_acc", dsts=[0] * 8),
+    "gemm_hazard_abab": _named(gemm_hazard, name="gemm_hazard_abab", dsts=[0, 1] * 4),
+    "gemm_hazard_mixed": _named(gemm_hazard, name="gemm_hazard_mixed", dsts=[0, 0, 1, 0, 2, 1, 1, 2]),
+    "alu_hazard_vec": _named(alu_hazard, name="alu_hazard_vec", kernels=_ALU_VEC_HAZARDS),
+    "alu_hazard_imm": _named(alu_hazard, name="alu_hazard_imm", kernels=_ALU_IMM_HAZARDS),
     "gemm_long": gemm_long,
     "alu_vec_long": alu_vec_long,
 }
