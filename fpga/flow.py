@@ -371,13 +371,17 @@ def _fmax(rep: dict) -> tuple[float | None, dict]:
 
 
 def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_SEED, freq=None,
-        root=DEFAULT_ROOT, force=False, timeout=7200.0, bitstream=False, log=print) -> dict:
+        root=DEFAULT_ROOT, force=False, timeout=7200.0, bitstream=False, dsp=None, router=None,
+        log=print) -> dict:
     """Synthesise, place and route ``design`` on ``device`` (fixed ``seed``); return the report.
 
     The report adds ``fmax_mhz`` (the slowest clock), ``clocks``, ``target_mhz``, the post-route
     ``resources``/``capacity``/``utilisation`` from nextpnr and ``synthesis`` (the yosys counts).
     A design that does not fit (checked on the synthesis counts, then by nextpnr) gets ``status``
     "does not fit" and a message giving the percentages; nextpnr is not run in the first case.
+    ``dsp=False`` builds multipliers from LUTs (as in :func:`synth`); ``router`` picks nextpnr's router
+    (``router1``, its default, or ``router2``, which converges where many DSP or block-RAM pins crowd
+    one region).
 
     Raises
     ------
@@ -391,15 +395,20 @@ def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_
     if not fam.has_pnr:
         raise ValueError(f"no open place-and-route for family {fam.name}: use synth (synthesis only)")
     freq = float(freq or DEFAULT_FREQ[fam.name])
+    if router not in (None, "router1", "router2"):
+        raise ValueError(f"router: {router!r} is not one of router1, router2")
+    # dsp and router enter the key only when set, so reports cached before they existed stay valid.
+    extra = {**({"dsp": dsp} if dsp is not None else {}), **({"router": router} if router else {})}
     digest = _digest(design, {"flow": "pnr", "family": fam.name, "device": dev.name, "seed": seed,
-                              "freq": freq, "bitstream": bitstream})
+                              "freq": freq, "bitstream": bitstream, **extra})
     folder = Path(root) / "pnr" / f"{design.label}-{fam.name}-{dev.name}-{digest}"
     if not force and (hit := _cached(folder, digest)):
         return hit
     folder.mkdir(parents=True, exist_ok=True)
-    s = _synthesise_fitting_dsps(design, fam, dev, folder, netlist=True, timeout=timeout, log=log)
+    s = _synthesise_fitting_dsps(design, fam, dev, folder, dsp=dsp, netlist=True, timeout=timeout, log=log)
     top = s.pop("top")
     report = {**_base_report(design, fam, dev, "pnr", digest), "seed": seed, "target_mhz": freq,
+              "router": router or "router1",
               "synthesis": {"cells": s["cells"], "resources": s["resources"]}, "seconds": s["seconds"],
               **({"dsp_note": s["dsp_note"]} if "dsp_note" in s else {}),
               "synthesis_only": False, "folder": str(folder)}
@@ -415,7 +424,8 @@ def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_
         return report
 
     argv = [_tool(fam.nextpnr), *dev.pnr_args, "--json", "netlist.json", "--report", "pnr.json",
-            "--seed", str(seed), "--freq", f"{freq:g}", "--timing-allow-fail", "-q", "-l", "nextpnr.log"]
+            "--seed", str(seed), "--freq", f"{freq:g}", "--timing-allow-fail", "-q", "-l", "nextpnr.log",
+            *(["--router", router] if router else [])]
     # The pin file is copied next to the netlist: the WebAssembly tools see the working folder, not
     # necessarily every absolute path.
     pins = None
@@ -431,7 +441,8 @@ def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_
     if bitstream:
         argv += {"ecp5": ["--textcfg", "out.config"], "ice40": ["--asc", "out.asc"],
                  "gowin": ["--write", "pnr_out.json"]}[fam.name]
-    log(f"  {Path(fam.nextpnr).name} {' '.join(dev.pnr_args)} --seed {seed} --freq {freq:g}", flush=True)
+    log(f"  {Path(fam.nextpnr).name} {' '.join(dev.pnr_args)} --seed {seed} --freq {freq:g}"
+        f"{f' --router {router}' if router else ''}", flush=True)
     rc, secs, _ = _run(argv, folder, "nextpnr.stdout", timeout)
     report["seconds"]["pnr"] = round(secs, 1)
     rep = json.loads((folder / "pnr.json").read_text()) if (folder / "pnr.json").exists() else {}

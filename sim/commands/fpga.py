@@ -45,7 +45,8 @@ def _flow(cmd):
                 report = synth(engine_design(args.engine, cfg), args.family, args.device, force=args.force)
             else:
                 report = pnr(engine_design(args.engine, cfg, harness=True), args.family, args.device,
-                             seed=args.seed, freq=args.freq, force=args.force)
+                             seed=args.seed, freq=args.freq, force=args.force,
+                             dsp=False if args.no_dsp else None, router=args.router)
         except ValueError as e:
             print(f"accelgen {cmd}: {e}", file=sys.stderr)
             return 2
@@ -128,6 +129,10 @@ def register(sub):
         p.add_argument("--device", help=f"device (default: the family's); one of {devices}")
         p.add_argument("--seed", type=int, default=1, help="nextpnr seed (default 1)")
         p.add_argument("--freq", type=float, help="target MHz (default 100 ecp5, 48 ice40, 50 gowin)")
+        p.add_argument("--no-dsp", action="store_true",
+                       help="build multipliers from LUTs (no DSP blocks; relieves DSP-column congestion)")
+        p.add_argument("--router", choices=["router1", "router2"],
+                       help="nextpnr router (default: nextpnr's, router1)")
         p.set_defaults(func=_flow("pnr"))
 
         p = bsub.add_parser(e)
