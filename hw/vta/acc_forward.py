@@ -30,6 +30,9 @@ class AccForward(wiring.Component):
     ----------
     rd{i}_addr : In(addr_bits)   read address, cycle t.
     rd{i}_data : Out(data_bits)  forwarded data, cycle t+2.
+    rd{i}_imm : In(data_bits); rd{i}_use_imm : In(1)   with ``use_imm`` (held for the whole instruction),
+        ``rd{i}_data`` is ``rd{i}_imm`` instead; folding the ALU immediate in here keeps the consumer's
+        operand mux at 3:1.
     mem{i}_addr : Out(addr_bits); mem{i}_data : In(data_bits)  the non-transparent RAM read port
         (data the cycle after the address).
     wr_en, wr_addr, wr_data : In   the accumulator's write port, as presented to the RAM.
@@ -42,6 +45,7 @@ class AccForward(wiring.Component):
         members = {"wr_en": In(1), "wr_addr": In(addr_bits), "wr_data": In(data_bits)}
         for i in range(ports):
             members.update({f"rd{i}_addr": In(addr_bits), f"rd{i}_data": Out(data_bits),
+                            f"rd{i}_imm": In(data_bits), f"rd{i}_use_imm": In(1),
                             f"mem{i}_addr": Out(addr_bits), f"mem{i}_data": In(data_bits)})
         super().__init__(members)
 
@@ -60,11 +64,12 @@ class AccForward(wiring.Component):
             raw = Signal.like(out, name=f"rd{i}_raw")
             # In t+1: hit_new = the write of t+1 (h1 in t+2), hit_old = the write of t (h2 in t+2).
             hit_new, hit_old = Signal(name=f"rd{i}_hit_new"), Signal(name=f"rd{i}_hit_old")
+            use_imm = getattr(self, f"rd{i}_use_imm")
             m.d.sync += [
                 a1.eq(addr),
-                raw.eq(getattr(self, f"mem{i}_data")),
-                hit_new.eq(self.wr_en & (self.wr_addr == a1)),
-                hit_old.eq(h1_en & (h1_addr == a1)),
+                raw.eq(Mux(use_imm, getattr(self, f"rd{i}_imm"), getattr(self, f"mem{i}_data"))),
+                hit_new.eq(~use_imm & self.wr_en & (self.wr_addr == a1)),
+                hit_old.eq(~use_imm & h1_en & (h1_addr == a1)),
             ]
             m.d.comb += out.eq(Mux(hit_new, h1_data, Mux(hit_old, h2_data, raw)))
         return m

@@ -112,6 +112,7 @@ class Compute(wiring.Component):
             fwd.rd0_addr.eq(Mux(alu.busy, alu.dst_addr, gemm.acc_rd_addr)),
             gemm.acc_rd_data.eq(fwd.rd0_data), alu.dst_data.eq(fwd.rd0_data),
             fwd.rd1_addr.eq(alu.src_addr), alu.src_data.eq(fwd.rd1_data),
+            fwd.rd1_imm.eq(alu.src_imm), fwd.rd1_use_imm.eq(alu.src_use_imm),
         ]
         # One accumulator writer at a time.
         writers = [(u.wr_addr, u.wr_data, u.wr_en) for u in (loads[MemId.ACC], loads[MemId.ACC_8BIT])]

@@ -35,29 +35,64 @@ class TensorAlu(wiring.Component):
             # forwarded accumulator reads: data two cycles after the address
             "dst_addr": Out(la), "dst_data": In(cfg.acc_elem_bits),
             "src_addr": Out(la), "src_data": In(cfg.acc_elem_bits),
+            # the operand when use_imm: the immediate in every lane (the src port substitutes it)
+            "src_imm": Out(cfg.acc_elem_bits), "src_use_imm": Out(1),
             "acc_wr_addr": Out(la), "acc_wr_data": Out(cfg.acc_elem_bits), "acc_wr_en": Out(1),
             "busy": Out(1), "oob": Out(1),
         })
 
     @staticmethod
-    def lane_op(op, a, b, width):
-        """The result of ALU opcode ``op`` on signed lanes ``a`` (dst) and ``b`` (operand)."""
+    def mul_low(a, b, width, split=18):
+        """The low ``width`` bits of ``a * b`` from ``split``-bit DSP products.
+
+        The low bits of a two's-complement product equal those of the unsigned product of the bit patterns, so
+        only lo*lo (full) and the low ``width - split`` bits of the two cross products are needed: three
+        18x18 multipliers and one short three-input add, instead of a full 32x32 product.
+        """
+        if width <= split:
+            return (a * b)[:width]
+        hi = width - split
+        a_lo, a_hi, b_lo, b_hi = a[:split], a[split:width], b[:split], b[split:width]
+        p0 = a_lo * b_lo
+        top = (p0[split:width] + (a_hi * b_lo)[:hi] + (a_lo * b_hi)[:hi])[:hi]
+        return Cat(p0[:split], top)
+
+    @classmethod
+    def lane_op(cls, op, a, b, width):
+        """The result of ALU opcode ``op`` on signed lanes ``a`` (dst) and ``b`` (operand).
+
+        Written for a short S3: range checks on the shift amount are bit tests, and CLP compares ``a``
+        with ``b`` and the sign of ``a + b`` (a > -b) instead of negating ``b`` twice in series.
+        """
+        sh = width.bit_length() - 1                     # width is a power of two
         right = Signal(signed(width), name="shr")
         left = Signal(width, name="shl")
-        bound = Signal(signed(width + 2), name="clip_bound")
+        neg = b[width - 1]
+        upper = b[sh:width - 1]                         # b >= 0: b >= width <=> upper != 0
+        total = Signal(signed(width + 1), name="clip_sum")   # a + b without overflow
+        lt, gt = a < b, a > b
+        above, below = Signal(name="clip_above"), Signal(name="clip_below")   # a > |b|, a < -|b|
+        pos_bound = Signal(signed(width + 1), name="clip_pos")   # |b|
+        neg_bound = Signal(signed(width + 1), name="clip_neg")   # -|b|
         stmts = [
-            right.eq(a >> Mux(b > width - 1, width - 1, b[:width.bit_length() - 1])),
-            left.eq(Mux(-b >= width, 0, (a << (-b)[:width.bit_length() - 1])[:width])),
-            bound.eq(Mux(b < 0, -b, b)),
+            right.eq(a >> Mux(~neg & (upper != 0), width - 1, b[:sh])),
+            # b < 0: -b >= width <=> b <= -width <=> upper not all ones, or b == -width (low bits 0)
+            left.eq(Mux(neg & ((upper != (1 << (width - 1 - sh)) - 1) | (b[:sh] == 0)), 0,
+                        (a << (-b[:sh])[:sh])[:width])),
+            total.eq(a + b),
+            above.eq(Mux(neg, total > 0, gt)),
+            below.eq(Mux(neg, lt, total < 0)),
+            pos_bound.eq(Mux(neg, -b, b)),
+            neg_bound.eq(Mux(neg, b, -b)),
         ]
-        clip = Mux(a > bound, bound, Mux(a < -bound, -bound, a))
+        clip = Mux(above, pos_bound, Mux(below, neg_bound, a))
         result = Signal(width, name="lane_result")
         cases = {
-            AluOp.MIN: Mux(a < b, a, b),
-            AluOp.MAX: Mux(a > b, a, b),
+            AluOp.MIN: Mux(lt, a, b),
+            AluOp.MAX: Mux(gt, a, b),
             AluOp.ADD: a + b,
-            AluOp.SHR: Mux(b >= 0, right, left),
-            AluOp.MUL: a * b,
+            AluOp.SHR: Mux(~neg, right, left),
+            AluOp.MUL: cls.mul_low(a, b, width),
             AluOp.CLP: clip,
             AluOp.MOV: b,
         }
@@ -73,8 +108,11 @@ class TensorAlu(wiring.Component):
         use_imm = Signal()
         imm = Signal(signed(W))
         loop.attach(m, self)
+        is_mul = Signal()   # decoded once so that the MUL result passes only the last select level
         with m.If(loop.start):
-            m.d.sync += [op.eq(p.alu_opcode), use_imm.eq(p.use_imm), imm.eq(p.imm)]
+            m.d.sync += [op.eq(p.alu_opcode), use_imm.eq(p.use_imm), imm.eq(p.imm),
+                         is_mul.eq(p.alu_opcode == AluOp.MUL)]
+        m.d.comb += [self.src_imm.eq(Cat(*[imm] * (cfg.batch * cfg.block_out))), self.src_use_imm.eq(use_imm)]
 
         # S1: read dst and src. S2: the read data is registered in AccForward.
         v2, v3 = Signal(), Signal()
@@ -87,13 +125,16 @@ class TensorAlu(wiring.Component):
         for n in range(cfg.batch * cfg.block_out):
             a = self.dst_data.word_select(n, W).as_signed()
             b = Signal(signed(W), name=f"operand{n}")
-            m.d.comb += b.eq(Mux(use_imm, imm, self.src_data.word_select(n, W).as_signed()))
+            m.d.comb += b.eq(self.src_data.word_select(n, W))   # already the immediate with use_imm
             stmts, cases, result = self.lane_op(op, a, b, W)
+            others = Signal(W, name=f"lane_other{n}")
             m.d.comb += stmts
             with m.Switch(op):
                 for code, value in cases.items():
-                    with m.Case(code):
-                        m.d.comb += result.eq(value[:W])
+                    if code != AluOp.MUL:
+                        with m.Case(code):
+                            m.d.comb += others.eq(value[:W])
+            m.d.comb += result.eq(Mux(is_mul, cases[AluOp.MUL], others))
             lanes.append(result)
         m.d.comb += [
             self.acc_wr_en.eq(v3),
