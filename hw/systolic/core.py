@@ -214,15 +214,26 @@ class Systolic(wiring.Component):
             cand = Signal(range(GAP_MAX + 1), name=f"gap_cand{r}")
             m.d.comb += cand.eq(Mux(vmems[r].rd & seen[r], gaps[r], GAP_MAX))
             candidates.append(cand)
-        # One signal per stage: a nested Mux expression would repeat its operand at every level.
-        new_min = min_gap
-        for r, cand in enumerate(candidates):
-            stage = Signal(range(GAP_MAX + 1), name=f"gap_min{r}")
-            m.d.comb += stage.eq(Mux(cand < new_min, cand, new_min))
-            new_min = stage
+        # A balanced tree over the rows, registered, then folded into the running minimum the next cycle:
+        # a chain of R compares was the array's critical path on the ECP5 (19.7 ns at R = 8). The counter
+        # lags by one cycle, long before the host can read it.
+        level = candidates
+        while len(level) > 1:
+            nxt = []
+            for i in range(0, len(level), 2):
+                if i + 1 == len(level):
+                    nxt.append(level[i])
+                    continue
+                stage = Signal(range(GAP_MAX + 1), name=f"gap_min_l{len(level)}_{i // 2}")
+                m.d.comb += stage.eq(Mux(level[i] < level[i + 1], level[i], level[i + 1]))
+                nxt.append(stage)
+            level = nxt
+        cycle_min = Signal(range(GAP_MAX + 1), init=GAP_MAX)
+        new_min = Signal(range(GAP_MAX + 1), name="gap_min")
+        m.d.comb += new_min.eq(Mux(cycle_min < min_gap, cycle_min, min_gap))
         with m.If(start_array):
             m.d.sync += [counters[c].eq(0) for c in COUNTERS if c not in ("dma_cycles", "pe_busy_lo", "pe_busy_hi")]
-            m.d.sync += [pe_busy.eq(0), min_gap.eq(GAP_MAX), error.eq(0)]
+            m.d.sync += [pe_busy.eq(0), min_gap.eq(GAP_MAX), cycle_min.eq(GAP_MAX), error.eq(0)]
             m.d.sync += [s.eq(0) for s in seen]
         with m.Else():
             with m.If(seq.busy):
@@ -237,6 +248,7 @@ class Systolic(wiring.Component):
                 counters["acc_writes"].eq(counters["acc_writes"]
                                           + _popcount(Cat(a.pre.valid & ~a.pre.last for a in accs))),
                 counters["results"].eq(counters["results"] + _popcount(Cat(a.out_valid for a in accs))),
+                cycle_min.eq(level[0]),
                 min_gap.eq(new_min),
             ]
             for r in range(R):
