@@ -15,8 +15,10 @@ from pathlib import Path
 from sim import engines
 from sim.runner import print_table
 
-#: The config placed and routed per engine: the largest that fits the ECP5-85F's block RAM (docs/fpga.md).
-PNR_CONFIGS = {"vta": "fpga/configs/vta-ecp5-85f.json", "systolic": "fpga/configs/systolic-ecp5-85f.json"}
+#: The config placed and routed per engine and its pnr options: configs that fit the ECP5-85F and route with
+#: nextpnr's default router (docs/fpga.md says why the larger ones are not here).
+PNR_CONFIGS = {"vta": ("fpga/configs/vta-4x4-ecp5.json", {}),
+               "systolic": ("fpga/configs/systolic-8x8-w1-ecp5.json", {"dsp": False})}
 
 
 def main(argv=None):
@@ -31,9 +33,10 @@ def main(argv=None):
     rows = []
     for e in args.engines:
         mod = engines.get(e)
-        cfg = mod.load_config(PNR_CONFIGS.get(e, mod.DEFAULT_CONFIG))
+        path, options = PNR_CONFIGS.get(e, (mod.DEFAULT_CONFIG, {}))
+        cfg = mod.load_config(path)
         t0 = time.monotonic()
-        r = pnr(engine_design(e, cfg, harness=True), "ecp5", "85k")
+        r = pnr(engine_design(e, cfg, harness=True), "ecp5", "85k", **options)
         rows.append({"engine": e, "config": cfg.name, "status": r["status"], "fmax_mhz": r.get("fmax_mhz"),
                      **{k: r.get("resources", {}).get(k) for k in ("luts", "ffs", "brams", "dsps")},
                      "lut_util": r.get("utilisation", {}).get("luts"), "bram_util": r.get("utilisation", {}).get("brams"),
