@@ -211,12 +211,13 @@ class Systolic(wiring.Component):
         min_gap = counters["min_read_gap"]
         candidates = []
         for r in range(R):
-            cand = Signal(range(GAP_MAX + 1), name=f"gap_cand{r}")
-            m.d.comb += cand.eq(Mux(vmems[r].rd & seen[r], gaps[r], GAP_MAX))
+            # Registered: a read enable comes out of the sequencer's control logic late in the cycle.
+            cand = Signal(range(GAP_MAX + 1), name=f"gap_cand{r}", init=GAP_MAX)
+            m.d.sync += cand.eq(Mux(vmems[r].rd & seen[r], gaps[r], GAP_MAX))
             candidates.append(cand)
         # A balanced tree over the rows, registered, then folded into the running minimum the next cycle:
         # a chain of R compares was the array's critical path on the ECP5 (19.7 ns at R = 8). The counter
-        # lags by one cycle, long before the host can read it.
+        # lags by two cycles, long before the host can read it.
         level = candidates
         while len(level) > 1:
             nxt = []
@@ -234,6 +235,7 @@ class Systolic(wiring.Component):
         with m.If(start_array):
             m.d.sync += [counters[c].eq(0) for c in COUNTERS if c not in ("dma_cycles", "pe_busy_lo", "pe_busy_hi")]
             m.d.sync += [pe_busy.eq(0), min_gap.eq(GAP_MAX), cycle_min.eq(GAP_MAX), error.eq(0)]
+            m.d.sync += [c.eq(GAP_MAX) for c in candidates]
             m.d.sync += [s.eq(0) for s in seen]
         with m.Else():
             with m.If(seq.busy):
