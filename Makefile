@@ -2,7 +2,7 @@
 #   make sim TARGET=<engine> [CONFIG=configs/<engine>/<name>.json] [WAVES=1] [RANDOM=n]
 #   make verilog TARGET=<engine> [CONFIG=...]      make test      make bench TARGET=<bench>      make clean
 #   make synth TARGET=<engine> [CONFIG=...] FAMILY=ecp5|ice40|gowin|xilinx
-#   make pnr TARGET=<engine> [CONFIG=...] FAMILY=ecp5|ice40|gowin DEVICE=<device>
+#   make pnr TARGET=<engine> [CONFIG=...] FAMILY=ecp5|ice40|gowin DEVICE=<device> [PNR_ARGS="--router router2 --no-dsp"]
 # Engines: vta systolic rbe xpulpnn cap (see README.md).
 
 PYTHON ?= python3
@@ -38,7 +38,7 @@ synth: $(STAMP)
 	$(BIN)/accelgen synth $(TARGET) --config $(CONFIG) --family $(FAMILY)
 
 pnr: $(STAMP)
-	$(BIN)/accelgen pnr $(TARGET) --config $(CONFIG) --family $(FAMILY) $(if $(DEVICE),--device $(DEVICE),)
+	$(BIN)/accelgen pnr $(TARGET) --config $(CONFIG) --family $(FAMILY) $(if $(DEVICE),--device $(DEVICE),) $(PNR_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -ra
