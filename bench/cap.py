@@ -20,6 +20,7 @@ from sw.cap import formulas
 from sw.cap.config import CAPConfig
 from tb.cap.cases import formula_cases, make_inputs
 from tb.cap.harness import run_bench_rtl
+from sw.data import HAWQ_V3_RESNET18
 
 
 def fit_cases(cfg, bits, seed=4):
@@ -140,7 +141,7 @@ def main(argv=None):
                               indent=1) + "\n")
     print(f"wrote {out}, {_plot(fr, out.with_name('cap_cycles.png'))}")
     est = subprocess.run([sys.executable, "-m", "sim.cli", "estimate", "cap", "--costs", "rtl", "--bench", str(out),
-                          "--hawq", "/work/shared/data/hawq_v3_resnet18.json",
+                          "--hawq", str(HAWQ_V3_RESNET18),
                           "--json", str(out.with_name("cap_estimate.json"))])
     return 0 if summary["all_bit_exact"] and all(exact.values()) and est.returncode == 0 else 1
 

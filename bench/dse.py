@@ -15,9 +15,10 @@ from sw.dse import Mapping, bridges, evaluate, load_arch, load_layers
 from sw.dse.layer import read_json
 from sw.dse.plots import plot_breakdown, plot_dataflows, plot_memory
 from sw.dse.search import best_per_pair, blocking_spread, explore_dataflows, explore_memory, search_blocking
+from sw.data import RESNET18_LAYERS
 
 CFG = "configs/dse"
-RESNET = "/work/shared/data/resnet18_layers.json"
+RESNET = str(RESNET18_LAYERS)
 
 
 def reproduction(plots):

@@ -20,9 +20,10 @@ from sim.runner import print_table
 from sw.systolic import schedule as S
 from sw.systolic.config import SystolicConfig
 from sw.systolic.layer import ConvLayer, gemm_layer
+from sw.data import RESNET18_LAYERS
 
 ROOT = Path(__file__).resolve().parent.parent
-RESNET = Path("/work/shared/data/resnet18_layers.json")
+RESNET = Path(str(RESNET18_LAYERS))
 DEFAULT = ROOT / "configs" / "systolic" / "default.json"
 CFG8 = ROOT / "configs" / "systolic" / "r8c8_w4.json"
 

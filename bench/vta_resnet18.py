@@ -22,10 +22,11 @@ from sw.vta.compile import compile_network
 from sw.vta.config import VTAConfig
 from sw.vta.network import load_network, mobilenet_group_layers, resnet18_network
 from tb.vta.network_run import run_network
+from sw.data import MOBILENET_GROUP_LAYERS
 
 CONFIGS = ["configs/vta/default.json", "configs/vta/default_bus128.json", "configs/vta/default_bus256.json",
            "configs/vta/default_bus512.json"]
-MOBILENET = "/work/shared/data/mobilenet_group_layers.json"
+MOBILENET = str(MOBILENET_GROUP_LAYERS)
 PUBLISHED = 7_729_601
 GEMM_BOUND = 6_623_232
 TARGET = 7_000_000

@@ -10,8 +10,9 @@ from sw.cap.config import CAPConfig
 from sw.cap.estimator import CostModel, estimate_network, gemm_features, hawq_configs
 from sw.cap.networks import HAWQ_LAYERS, NETWORKS, network, out_size
 from sw.cap.programs import check_inputs, op_chunks, run_generator
+from sw.data import HAWQ_V3_RESNET18
 
-HAWQ = "/work/shared/data/hawq_v3_resnet18.json"
+HAWQ = str(HAWQ_V3_RESNET18)
 CFG = CAPConfig()
 
 

@@ -6,9 +6,10 @@ import pytest
 
 from sim.cli import main
 from sw.dse import bridges, load_layers
+from sw.data import RESNET18_LAYERS
 
 CFG = "configs/dse"
-RESNET = "/work/shared/data/resnet18_layers.json"
+RESNET = str(RESNET18_LAYERS)
 
 
 def test_cli_energy_reproduction(tmp_path, capsys):

@@ -17,13 +17,14 @@ from .arch import Arch
 from .energy import PAPER_TABLE
 from .layer import LOOPS, DseError, Layer, load_layers, read_json
 from .search import search_blocking
+from sw.data import RESNET18_LAYERS
 
 __all__ = ["vta_arch", "vta_spatial", "systolic_arch", "systolic_spatial", "pad_to", "estimate", "report",
            "find_rtl_cycles"]
 
 _I = {n: i for i, n in enumerate(LOOPS)}
 BENCH_DIR = Path("build/bench")
-RESNET18 = "/work/shared/data/resnet18_layers.json"
+RESNET18 = str(RESNET18_LAYERS)
 
 
 def pad_to(layer: Layer, **multiples) -> Layer:

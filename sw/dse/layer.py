@@ -117,7 +117,7 @@ class Layer:
     @classmethod
     def from_dict(cls, d: dict, where="layer") -> "Layer":
         """Read a layer from accelgen keys (B, K, C, Y, X, FY, FX, stride) or from the keys of
-        /work/shared/data/resnet18_layers.json (batch, out_channels, in_channels, out_height, out_width, kernel, stride)."""
+        sw/data/resnet18_layers.json (batch, out_channels, in_channels, out_height, out_width, kernel, stride)."""
         if not isinstance(d, dict):
             raise DseError(f"{where}: a layer must be a JSON object, not {type(d).__name__}")
         name = str(d.get("name", "layer"))

@@ -1,6 +1,6 @@
 """Instruction set of the ``xpulpnn`` core: RV32IM + Zicsr subset + XpulpV2 subset + XpulpNN.
 
-One place for the encodings of /work/shared/specs/xpulpnn.md: Python encoders (used by the random
+One place for the encodings of the XpulpNN specification (docs/xpulpnn.md): Python encoders (used by the random
 stream generator, the tests and the RTL's constants), a decoder (used by the ISS and the disassembler)
 and the assembler/C header (``.insn``/``.word`` macros) that the toolchain puts on the include path.
 

@@ -1,5 +1,5 @@
 """Instruction-set simulator of the ``xpulpnn`` core: the golden model, written from the spec
-(/work/shared/specs/xpulpnn.md and the RISC-V unprivileged/privileged specs), never from the RTL.
+(the XpulpNN specification (docs/xpulpnn.md) and the RISC-V unprivileged/privileged specs), never from the RTL.
 
 Untimed: one instruction per step; ``cycles`` reported by the ISS (and read through ``mcycle``) is the
 number of instructions executed. Architectural choices where the specs leave room (docs/xpulpnn.md):

@@ -4,6 +4,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from sw.data import RESNET18_LAYERS
 
 DEFAULT_OUT = Path("build/dse")
 
@@ -55,7 +56,7 @@ def register(subparsers):
     b = sub.add_parser("bridge", help="a generated engine as an architecture of the model: ResNet-18 energy and cycles")
     b.add_argument("engine", choices=["vta", "systolic"])
     b.add_argument("--config", help="engine config JSON (default configs/<engine>/default.json)")
-    b.add_argument("--layers", default="/work/shared/data/resnet18_layers.json", help="layers JSON (default %(default)s)")
+    b.add_argument("--layers", default=str(RESNET18_LAYERS), help="layers JSON (default %(default)s)")
     b.add_argument("--bench", help="RTL bench JSON to compare cycles with (default: the engine's files under build/bench)")
     b.add_argument("--out", help=f"JSON result (default {DEFAULT_OUT}/bridge-<engine>.json)")
     b.set_defaults(func=lambda a: _run(_bridge, a))

@@ -6,7 +6,7 @@
     accelgen trace diff ENGINE ...      first divergence between the RTL and the golden model (engines that trace)
 
 Engines are the plugins in :mod:`sim.engines`; further command groups (``compile``, ``dse``, ``synth``...) are the
-modules of :mod:`sim.commands`. ``accelgen sim ENGINE --help`` lists an engine's options.
+modules of :mod:`sim.cli.commands`. ``accelgen sim ENGINE --help`` lists an engine's options.
 
 Exit status: 0 when the job ran with status "ok" (or every regression test passed), 1 when it ran with
 another status (or a test failed), 2 for bad input (config, job, arguments).
@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from sim import commands, engines
+from sim import engines as registry  # noqa: F401
+from sim.cli import commands, engines
 
 __all__ = ["main", "load_engine_config"]
 

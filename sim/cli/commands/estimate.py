@@ -1,15 +1,16 @@
 """``accelgen estimate cap``: BF-IMNA-style latency/energy/EDP of networks on the limited-resources CAP system.
 
     accelgen estimate cap --network resnet50 [--bits 2,4,8,16] [--costs auto|rtl|formula] [--json OUT]
-    accelgen estimate cap --network resnet18 --hawq ../shared/data/hawq_v3_resnet18.json
+    accelgen estimate cap --network resnet18 [--hawq sw/data/hawq_v3_resnet18.json]
     accelgen estimate cap --network all --segmentation
 """
 
 import json
 import sys
 from pathlib import Path
+from sw.data import HAWQ_V3_RESNET18
 
-DEFAULT_HAWQ = "/work/shared/data/hawq_v3_resnet18.json"
+DEFAULT_HAWQ = str(HAWQ_V3_RESNET18)
 
 
 def register(subparsers):
