@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from sim import engines as registry  # noqa: F401
-from sim.cli import commands, engines
+from sim.cli import commands, driver, engines
 
 __all__ = ["main", "load_engine_config"]
 
@@ -73,10 +73,11 @@ def cmd_verilog(args):
 
 
 def _engine_parsers(sub, name, help_, add_args, func, engine_names):
-    p = sub.add_parser(name, help=help_)
-    esub = p.add_subparsers(dest="engine", required=True, metavar="ENGINE")
+    p = sub.add_parser(name, help=help_, description=f"{help_}. Engines: {', '.join(engine_names)}.")
+    esub = p.add_subparsers(dest="engine", required=True, metavar="ENGINE",
+                            help=f"one of: {', '.join(engine_names)}")
     for e in engine_names:
-        ep = esub.add_parser(e)
+        ep = esub.add_parser(e, help=f"{name} the {e} engine")
         add_args(e, ep)
         ep.set_defaults(func=func(e))
     return p
@@ -96,12 +97,23 @@ def _verilog_args(e, p):
     p.add_argument("--out", help="output folder (default build/verilog/ENGINE-NAME)")
 
 
+def _sim_args(e, p):
+    spec = registry.spec(e)
+    if spec is not None:
+        driver.add_sim_args(p, spec)
+    else:
+        engines.get(e).add_sim_args(p)
+
+
+def _sim_func(e):
+    return driver.cmd_sim if registry.spec(e) is not None else engines.get(e).sim
+
+
 def build_parser():
     ap = argparse.ArgumentParser(prog="accelgen", description="DNN accelerator generator and co-simulation")
     sub = ap.add_subparsers(dest="cmd", required=True)
     names = engines.names()
-    _engine_parsers(sub, "sim", "run one job on the RTL or the golden model",
-                    lambda e, p: engines.get(e).add_sim_args(p), lambda e: engines.get(e).sim, names)
+    _engine_parsers(sub, "sim", "run one job on the RTL or the golden model", _sim_args, _sim_func, names)
     _engine_parsers(sub, "regress", "build the RTL for a config and run the cocotb regression",
                     _regress_args, lambda e: cmd_regress, names)
     _engine_parsers(sub, "verilog", "write the Verilog, config and manifest of a config under build/verilog",

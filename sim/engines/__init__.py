@@ -1,44 +1,92 @@
-"""Engine plugins of the ``accelgen`` command line: one module per engine in this package.
+"""The engine registry: one module per engine in this package, each declaring an :class:`EngineSpec` as ``SPEC``.
 
-The CLI discovers every module here (no list to edit), so adding an engine never touches ``sim/cli.py``.
-A module ``sim/engines/<name>.py`` provides
+The CLI, the FPGA flows and the benches discover every module here (no list to edit), so adding an engine never
+touches shared code. A module ``sim/engines/<name>.py`` provides
 
-``DEFAULT_CONFIG`` : str
-    Path of the default config JSON, relative to the project root (``configs/<name>/default.json``).
-``load_config(path)``
-    The engine's validated config dataclass; raises ``ValueError`` (naming the field) or ``OSError``.
-    The config has ``name`` (short label), ``to_dict()`` and ``digest()``.
-``top(cfg)``
-    The synthesisable engine as a ``wiring.Component`` (no simulation models): ``accelgen verilog`` and the
-    FPGA flows convert exactly this.
-``manifest(cfg)``
-    Engine-specific manifest entries (memory map, scratchpads, peak MAC/cycle...) as a JSON-able dict.
-``add_sim_args(parser)`` and ``sim(args)``
-    ``accelgen sim <name> ...``: run one job (or program) on the RTL or the golden model; returns the exit status
-    (0 ok, 1 ran with another status, 2 bad input).
-``add_regress_args(parser)`` and ``regress(args, cfg)``
-    ``accelgen regress <name>`` (``make sim TARGET=<name>``): build the config's RTL once and run the cocotb
-    regression; common options ``--config``, ``--random``, ``--seed``, ``--testcase``, ``--waves`` are added
-    by the CLI (``args.random``/``args.seed`` are None when not given: the engine picks its defaults).
+``SPEC`` : EngineSpec
+    Everything shared code needs to know about the engine (below).
+``DEFAULT_CONFIG``, ``load_config(path)``, ``top(cfg)``, ``manifest(cfg)``
+    The same as module functions (the FPGA flows use them).
 
-Optional: ``add_trace_args(parser)`` and ``trace_diff(args)`` for ``accelgen trace diff <name> ...``.
-Modules must import heavy dependencies (Amaranth, cocotb, numpy models) inside these functions so that
-``accelgen --help`` stays fast.
+The RTL backend is ``tb.<name>.backend.run_rtl`` (the testbench layer sits above this one, so it is looked up
+by :func:`tb.backends.rtl` from the layers above). Modules import heavy dependencies (Amaranth, cocotb, numpy
+models) inside functions so that ``accelgen --help`` stays fast.
 """
 
+from __future__ import annotations
+
+import dataclasses
 import importlib
 import pkgutil
+from typing import Any, Callable
 
-__all__ = ["names", "get"]
+__all__ = ["names", "get", "spec", "EngineSpec"]
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineSpec:
+    """What an engine declares once, for every shared command.
+
+    Attributes
+    ----------
+    name : str
+        Engine name (``accelgen sim NAME``).
+    default_config : str
+        Default config JSON, relative to the project root.
+    load_config : callable
+        ``path -> config``: the engine's validated config dataclass (``ValueError``/``OSError`` for bad files).
+    top : callable
+        ``config -> wiring.Component``: the synthesisable engine.
+    load_job : callable
+        ``path -> sw.common.contract.Job``; raises :class:`sw.common.contract.BadInput` naming the file/field.
+    golden : callable
+        The golden backend ``(job, out, options) -> Result``.
+    job_help : str
+        What a job is (``--job`` help).
+    default_latency : int or None
+        Memory read latency when ``--latency`` is not given (None: the engine has no latency option).
+    default_cycle_limit : int
+        Cycle limit when neither ``--cycle-limit`` nor the job gives one.
+    regs : callable or None
+        ``() -> sw.common.regs.RegisterMap`` (None while an engine has no table).
+    metrics : tuple of str
+        Result metrics printed by ``accelgen sim`` and used as regression table columns.
+    backends : tuple of str
+        Backend names; ``"golden"`` and ``"rtl"`` always, plus aliases (xpulpnn: ``"iss"`` for golden).
+    manifest : callable
+        ``config -> dict``: engine-specific manifest entries.
+    """
+
+    name: str
+    default_config: str
+    load_config: Callable[[Any], Any]
+    top: Callable[[Any], Any]
+    load_job: Callable[[Any], Any]
+    golden: Callable[..., Any]
+    job_help: str = "job folder (job.json + inputs)"
+    default_latency: int | None = None
+    default_cycle_limit: int = 10_000_000
+    regs: Callable[[], Any] | None = None
+    metrics: tuple = ()
+    backends: tuple = ("rtl", "golden")
+    manifest: Callable[[Any], dict] = lambda cfg: {}
+
+    def is_golden(self, backend: str) -> bool:
+        return backend != "rtl"
 
 
 def names() -> list[str]:
-    """Names of every engine plugin, sorted."""
+    """Names of every engine, sorted."""
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 def get(name: str):
-    """The plugin module of engine ``name``; raises ``ValueError`` listing the engines."""
+    """The registry module of engine ``name``; raises ``ValueError`` listing the engines."""
     if name not in names():
         raise ValueError(f"unknown engine {name!r}; engines: {', '.join(names())}")
     return importlib.import_module(f"{__name__}.{name}")
+
+
+def spec(name: str) -> EngineSpec | None:
+    """The :class:`EngineSpec` of engine ``name`` (None for an engine not yet on the contract)."""
+    return getattr(get(name), "SPEC", None)

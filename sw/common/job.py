@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sw.common.contract import BadInput
+
 __all__ = ["JobError", "Job", "load_job", "read_job_json", "write_job", "write_result", "read_result",
            "JOB_FILE", "RESULT_FILE", "DRAM_FILE", "INSN_BYTES", "STATUSES"]
 
@@ -31,8 +33,8 @@ _INSN_KEYS = {"addr", "count"}
 _RESULT_KEYS = {"status", "cycles", "counters", "message"}
 
 
-class JobError(ValueError):
-    """A malformed job or result folder; the message names the file and the field."""
+class JobError(BadInput):
+    """A malformed job or result folder; the message names the file and the field (exit status 2)."""
 
 
 @dataclasses.dataclass
