@@ -15,6 +15,8 @@ RANDOM ?=
 FAMILY ?= ecp5
 DEVICE ?=
 WAVES  ?= 0
+# pytest-xdist workers for make test (the machine has 2 cores; Verilator builds are shared through a file lock).
+JOBS   ?= 2
 WAVES_FLAG := $(if $(filter 1 yes true,$(WAVES)),--waves,)
 
 .PHONY: all venv sim verilog synth pnr test bench clean
@@ -41,7 +43,7 @@ pnr: $(STAMP)
 	$(BIN)/accelgen pnr $(TARGET) --config $(CONFIG) --family $(FAMILY) $(if $(DEVICE),--device $(DEVICE),) $(PNR_ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n $(JOBS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.$(subst -,_,$(TARGET))

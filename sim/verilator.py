@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from sim.progress import step
 
 __all__ = ["SimBuild", "build", "fst_available", "verilator_bin_dir", "BUILD_ARGS", "TIMESCALE"]
 
@@ -222,16 +223,18 @@ def build(vbuild, *, waves=False, out_root="build/sim", build_args=BUILD_ARGS, v
         log = out / "build.log"
         build_invocations += 1
         t0 = time.monotonic()
+        why = "no cached build for this Verilog digest: new configuration or changed generator"
         try:
-            runner.build(
-                sources=[*map(str, vbuild.files), str(vlt)],
-                hdl_toplevel=vbuild.top_name,
-                build_dir=str(out),
-                build_args=list(build_args),
-                timescale=TIMESCALE,
-                waves=bool(trace),
-                log_file=None if verbose else str(log),
-            )
+            with step(f"Verilator build of {vbuild.top_name} ({digest}{', ' + trace if trace else ''})", why):
+                runner.build(
+                    sources=[*map(str, vbuild.files), str(vlt)],
+                    hdl_toplevel=vbuild.top_name,
+                    build_dir=str(out),
+                    build_args=list(build_args),
+                    timescale=TIMESCALE,
+                    waves=bool(trace),
+                    log_file=None if verbose else str(log),
+                )
         except (RuntimeError, SystemExit) as e:
             tail = log.read_text()[-4000:] if log.exists() else ""
             raise RuntimeError(

@@ -227,14 +227,16 @@ def generate(name, make_top, key, out_root="build/verilog", *, models=(), extra_
 
     from amaranth import __version__ as amaranth_version
     from amaranth.back import verilog
+    from sim.progress import step
     from sim.simtop import DRAM_MODEL, SimTop
 
     t0 = time.monotonic()
-    top = make_top()
-    if isinstance(top, SimTop) and DRAM_MODEL not in models:
-        models.append(DRAM_MODEL)
-    ports = _ports_of(top)
-    text = verilog.convert(top, name=name, emit_src=False)
+    with step(f"Verilog generation of {name} ({digest})", "new configuration or changed generator source"):
+        top = make_top()
+        if isinstance(top, SimTop) and DRAM_MODEL not in models:
+            models.append(DRAM_MODEL)
+        ports = _ports_of(top)
+        text = verilog.convert(top, name=name, emit_src=False)
     out.mkdir(parents=True, exist_ok=True)
     _atomic_write(out / f"{name}.v", text)
     files = [f"{name}.v"]

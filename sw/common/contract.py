@@ -119,7 +119,10 @@ def read_npy(path, field: str, *, kind: str = "iu", ndim: int | None = None, sha
         Missing, empty, truncated or non-npy file, a pickled/object array, a wrong dtype, rank, shape or range.
     """
     path = Path(path)
-    read_bytes(path, f"{field} file")
+    head = read_bytes(path, f"{field} file")[:6]
+    if head != b"\x93NUMPY":
+        what = "an .npz archive" if head[:2] == b"PK" else "no .npy header"
+        raise BadInput(f"{path}: {field}: not a valid .npy array ({what})")
     try:
         a = np.load(path, allow_pickle=False)
     except ValueError as e:
@@ -129,9 +132,6 @@ def read_npy(path, field: str, *, kind: str = "iu", ndim: int | None = None, sha
         raise BadInput(f"{path}: {field}: not a valid .npy array ({msg.splitlines()[0][:120]})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as e:
         raise BadInput(f"{path}: {field}: not a valid .npy array ({str(e)[:120] or type(e).__name__})") from None
-    if isinstance(a, np.lib.npyio.NpzFile):
-        a.close()
-        raise BadInput(f"{path}: {field}: an .npz archive, expected one .npy array")
     if a.dtype.kind not in kind:
         want = {"i": "signed integers", "u": "unsigned integers", "f": "floats", "b": "booleans"}
         raise BadInput(f"{path}: {field}: dtype {a.dtype} not allowed; allowed: "
