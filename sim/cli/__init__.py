@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sim import engines as registry  # noqa: F401
 from sim.cli import commands, driver, engines
+from sw.common.contract import BadInput, staged_output
 
 __all__ = ["main", "load_engine_config"]
 
@@ -27,11 +28,12 @@ __all__ = ["main", "load_engine_config"]
 def load_engine_config(engine: str, path, cmd: str = "accelgen"):
     """Engine config from ``path`` (default config if None), or None after printing why it is bad."""
     mod = engines.get(engine)
-    path = path or mod.DEFAULT_CONFIG
+    path = path or registry.default_config_path(engine)
     try:
         return mod.load_config(path)
     except (ValueError, OSError) as e:
-        print(f"{cmd}: bad config {path}: {e}", file=sys.stderr)
+        msg = str(e) if str(e).startswith(str(path)) else f"{path}: {e}"
+        print(f"{cmd}: bad config {msg}", file=sys.stderr)
         return None
 
 
@@ -65,7 +67,8 @@ def cmd_verilog(args):
         return 2
     out = Path(args.out) if args.out else Path("build/verilog") / f"{args.engine}-{cfg.name}"
     t0 = time.monotonic()
-    write_engine_verilog(args.engine, cfg, out)
+    with staged_output(out, protect=[args.config] if args.config else ()) as tmp:
+        write_engine_verilog(args.engine, cfg, tmp)
     v = out / f"{args.engine}.v"
     print(f"wrote {v} ({v.stat().st_size:,} bytes), {out / 'config.json'}, {out / 'manifest.json'} "
           f"in {time.monotonic() - t0:.1f} s")
@@ -110,7 +113,7 @@ def _sim_func(e):
 
 
 def build_parser():
-    ap = argparse.ArgumentParser(prog="accelgen", description="DNN accelerator generator and co-simulation")
+    ap = _Parser(prog="accelgen", description="DNN accelerator generator and co-simulation")
     sub = ap.add_subparsers(dest="cmd", required=True)
     names = engines.names()
     _engine_parsers(sub, "sim", "run one job on the RTL or the golden model", _sim_args, _sim_func, names)
@@ -130,9 +133,31 @@ def build_parser():
     return ap
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line naming the option (exit 2), not a usage block."""
+
+    def error(self, message):
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv=None):
+    """Run one ``accelgen`` command; returns its exit status.
+
+    Bad input anywhere below (:class:`BadInput`, or a path the operating system refuses) ends as one line on
+    stderr and exit status 2, never a traceback.
+    """
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    cmd = f"accelgen {args.cmd}" + (f" {args.engine}" if getattr(args, "engine", None) else "")
+    try:
+        return args.func(args)
+    except BadInput as e:
+        print(f"{cmd}: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"{cmd}: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -18,9 +18,10 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
+from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["names", "get", "spec", "EngineSpec"]
+__all__ = ["names", "get", "spec", "EngineSpec", "default_config_path", "ROOT"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +86,15 @@ def get(name: str):
     if name not in names():
         raise ValueError(f"unknown engine {name!r}; engines: {', '.join(names())}")
     return importlib.import_module(f"{__name__}.{name}")
+
+
+#: The project root: default configs are found relative to the code, not to the working directory.
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def default_config_path(name: str) -> Path:
+    """Absolute path of engine ``name``'s default config."""
+    return ROOT / get(name).DEFAULT_CONFIG
 
 
 def spec(name: str) -> EngineSpec | None:

@@ -51,13 +51,16 @@ class EngineConfig:
         for key in d:
             if key not in keys:
                 raise ValueError(f"unknown {cls.ENGINE} config key {key!r}; allowed keys: {', '.join(keys)}")
-        return cls(**d)
+        try:
+            return cls(**d)
+        except TypeError as e:       # a value of the wrong type reaching a comparison in the validation
+            raise ValueError(f"{cls.ENGINE} config: {e}") from None
 
     @classmethod
     def load(cls, path):
         """Config from a JSON file; ``ValueError`` naming the file if it is not a JSON object."""
-        from sw.common.job import _read_json
-        return cls.from_dict(_read_json(path))
+        from sw.common.contract import read_json
+        return cls.from_dict(read_json(path, f"{cls.ENGINE} config"))
 
     def check_int_choices(self, table: dict):
         """Raise ``ValueError`` naming the first key whose value is not an int among its allowed values.

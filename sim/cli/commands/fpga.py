@@ -14,12 +14,35 @@ import sys
 from pathlib import Path
 
 from sim import engines
+from sw.common.contract import BadInput, check_output_path
 
 __all__ = ["register"]
 
 
+#: Option bounds that make physical sense (anything outside is a typo, refused before a tool runs).
+_BOUNDS = {"freq": (0.1, 2000.0, "MHz"), "seed": (0, 2 ** 31 - 1, ""), "mem_bytes": (64, 1 << 30, "bytes"),
+           "workers": (1, 256, ""), "limit": (1, 1 << 20, "")}
+
+
+def _check_options(args):
+    """Raise BadInput for an option outside :data:`_BOUNDS` or a --json/--out path that cannot be written."""
+    for key, (lo, hi, unit) in _BOUNDS.items():
+        v = getattr(args, key, None)
+        if v is not None and not lo <= v <= hi:
+            flag = "--" + key.replace("_", "-")
+            fmt = (lambda x: f"{x:g}") if isinstance(v, float) else (lambda x: f"{int(x):,}")
+            raise BadInput(f"{flag} must be {fmt(lo)}..{fmt(hi)}{' ' + unit if unit else ''}, not {fmt(v)}")
+    if getattr(args, "json", None):
+        check_output_path(Path(args.json).parent)
+        if Path(args.json).is_dir():
+            raise BadInput(f"--json {args.json}: is a folder, expected a file path")
+    if getattr(args, "out", None):
+        check_output_path(args.out)
+
+
 def _config(args, cmd):
     from sim.cli import load_engine_config
+    _check_options(args)
     return load_engine_config(args.engine, args.config, f"accelgen {cmd}")
 
 
@@ -29,7 +52,9 @@ def _emit(report, args):
     if getattr(args, "json", None):
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=1) + "\n")
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(json.dumps(report, indent=1) + "\n")
+        tmp.replace(out)
         print(f"  json: {out}")
     return 0 if report["status"] == "ok" else 1
 
@@ -88,6 +113,7 @@ def _board(args):
 
 def _sweep(args):
     from fpga.sweep import SweepError, run_sweep
+    _check_options(args)
     try:
         return run_sweep(args.engine, args.space, scheduler=args.scheduler, workers=args.workers,
                          out=args.out, force=args.force, limit=args.limit)
