@@ -42,8 +42,14 @@ class MemLevel:
         Tensor -> pJ per ``word_bits`` access (resolved from the table when the JSON does not give it).
     double_buffered : bool
         Only half of each capacity holds the working tile.
-    bandwidth : float or None
-        Bytes per cycle this level can deliver (for the cycle estimate); None = unlimited.
+    bandwidth : float, dict or None
+        Bytes per cycle of the level's port (one number: one port shared by the tensors it holds; a dict
+        tensor -> bytes per cycle: one port per tensor); None = unlimited. Turns into stall cycles.
+    holds : tuple
+        Tensors this level stores (default all three); the others bypass it (ZigZag's per-operand hierarchy).
+    overlap : bool
+        Transfers out of this level overlap computation (prefetch into a double buffer, decoupled
+        access/execute); when False they stall the array for their whole duration.
     """
 
     name: str
@@ -53,7 +59,9 @@ class MemLevel:
     per_pe: bool
     access_pj: dict
     double_buffered: bool = False
-    bandwidth: float | None = None
+    bandwidth: object = None
+    holds: tuple = TENSORS
+    overlap: bool = True
 
     def capacity(self, tensor):
         """Bytes available to ``tensor``'s tile (None = unbounded; for shared capacity the caller sums)."""
@@ -140,26 +148,27 @@ class Arch:
         if lv.partitions:
             ok = np.ones(tiles.shape[:-1], dtype=bool)
             for i, t in enumerate(TENSORS):
-                ok &= nbytes[i] <= lv.capacity(t)
+                if t in lv.holds:
+                    ok &= nbytes[i] <= lv.capacity(t)
             return ok
         if lv.size_bytes is None:
             return np.ones(tiles.shape[:-1], dtype=bool)
-        return sum(nbytes) <= lv.capacity(None)
+        return sum(nbytes[i] for i, t in enumerate(TENSORS) if t in lv.holds) <= lv.capacity(None)
 
     def overflow(self, level: int, tile) -> str | None:
         """Why ``tile`` (3 element counts) does not fit ``level``, or None."""
         lv = self.levels[level]
         where = f"level {lv.name}{' (per PE)' if lv.per_pe else ''}"
         db = " (half of it, double-buffered)" if lv.double_buffered else ""
-        b = {t: int(tile[i]) * self.bytes_per(t) for i, t in enumerate(TENSORS)}
+        b = {t: int(tile[i]) * self.bytes_per(t) for i, t in enumerate(TENSORS) if t in lv.holds}
         if lv.partitions:
-            for t in TENSORS:
+            for t in lv.holds:
                 if b[t] > lv.capacity(t):
                     return (f"{where}: the {t} tile of {int(tile[TENSORS.index(t)])} elements = {float(b[t]):g} B "
                             f"exceeds its {lv.capacity(t)} B buffer{db}")
             return None
         if lv.size_bytes is not None and sum(b.values()) > lv.capacity(None):
-            parts = " + ".join(f"{t} {int(tile[i])}" for i, t in enumerate(TENSORS))
+            parts = " + ".join(f"{t} {int(tile[i])}" for i, t in enumerate(TENSORS) if t in lv.holds)
             return (f"{where}: tiles {parts} elements = {float(sum(b.values())):g} B exceed its "
                     f"{lv.capacity(None)} B{db}")
         return None
@@ -182,7 +191,8 @@ class Arch:
                 "levels": [{"name": lv.name, "kind": lv.kind, "size_bytes": lv.size_bytes,
                             "partitions": lv.partitions, "per_pe": lv.per_pe,
                             "access_pj": {t: float(e) for t, e in lv.access_pj.items()},
-                            "double_buffered": lv.double_buffered, "bandwidth": lv.bandwidth}
+                            "double_buffered": lv.double_buffered, "bandwidth": lv.bandwidth,
+                            "holds": list(lv.holds), "overlap": lv.overlap}
                            for lv in self.levels]}
 
     @classmethod
@@ -220,6 +230,9 @@ class Arch:
             raise DseError(f"{where}: per-PE levels must come first (innermost), got per_pe {per_pe}")
         if all(per_pe):
             raise DseError(f"{where}: at least one level must be shared (per_pe false), e.g. the DRAM")
+        if set(levels[-1].holds) != set(TENSORS):
+            raise DseError(f"{where}: levels[{len(levels) - 1}] ({levels[-1].name}): the outermost level must hold "
+                           f"every tensor (IF, OF, FL), not only {', '.join(levels[-1].holds)}")
         flags = {}
         for key, default in (("include_mac", False), ("mac_register", False), ("replication_hop_distance", True)):
             v = d.get(key, default)
@@ -229,8 +242,8 @@ class Arch:
         mpc = d.get("macs_per_pe_cycle", 1)
         if isinstance(mpc, bool) or not isinstance(mpc, (int, float)) or mpc <= 0:
             raise DseError(f"{where}: macs_per_pe_cycle must be a positive number, not {mpc!r}")
-        hop = exact(d.get("hop_pj", table.hop))
-        mac = exact(d.get("mac_pj", table.mac))
+        hop = _energy(d.get("hop_pj", table.hop), f"{where}: hop_pj")
+        mac = _energy(d.get("mac_pj", table.mac), f"{where}: mac_pj")
         return cls(name=str(d.get("name", where)), array=tuple(array), levels=tuple(levels), hop_pj=hop,
                    mac_pj=mac, bits=bits, macs_per_pe_cycle=mpc, table=table, source=d, **flags)
 
@@ -239,7 +252,7 @@ def _level(lv, table, where) -> MemLevel:
     if not isinstance(lv, dict):
         raise DseError(f"{where}: must be a JSON object")
     allowed = {"name", "kind", "size_bytes", "partitions", "per_pe", "access_pj", "double_buffered",
-               "bandwidth_bytes_per_cycle", "description"}
+               "bandwidth_bytes_per_cycle", "description", "holds", "overlap"}
     for key in lv:
         if key not in allowed:
             raise DseError(f"{where}: unknown key {key!r}; allowed keys: {', '.join(sorted(allowed))}")
@@ -257,18 +270,26 @@ def _level(lv, table, where) -> MemLevel:
     if parts is not None:
         if size is not None:
             raise DseError(f"{where}: give either size_bytes (shared) or partitions (per tensor), not both")
-        if not isinstance(parts, dict) or set(parts) != set(TENSORS) or not all(
+        want = set(lv.get("holds", TENSORS)) if isinstance(lv.get("holds", TENSORS), (list, tuple)) else set(TENSORS)
+        if not isinstance(parts, dict) or set(parts) != want or not all(
                 isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in parts.values()):
-            raise DseError(f"{where}: partitions must give positive bytes for each of IF, OF, FL, not {parts!r}")
+            raise DseError(f"{where}: partitions must give positive bytes for each tensor it holds "
+                           f"({', '.join(t for t in TENSORS if t in want)}), not {parts!r}")
+    holds = lv.get("holds", list(TENSORS))
+    if (not isinstance(holds, list) or not holds or len(set(holds)) != len(holds)
+            or not all(t in TENSORS for t in holds)):
+        raise DseError(f"{where}: holds must be a non-empty list of the tensors stored here (IF, OF, FL), not {holds!r}")
+    holds = tuple(t for t in TENSORS if t in holds)
     pj = lv.get("access_pj")
     if pj is None:
-        acc = {t: exact(table.lookup(kind, parts[t] if parts else size)) for t in TENSORS}
+        acc = {t: exact(table.lookup(kind, parts[t] if parts else size)) if not parts or t in parts else Fraction(0)
+               for t in TENSORS}
     elif isinstance(pj, dict):
         if set(pj) != set(TENSORS):
             raise DseError(f"{where}: access_pj must be a number or give IF, OF and FL, not {pj!r}")
-        acc = {t: exact(v) for t, v in pj.items()}
+        acc = {t: _energy(v, f"{where}: access_pj[{t}]") for t, v in pj.items()}
     else:
-        acc = {t: exact(pj) for t in TENSORS}
+        acc = {t: _energy(pj, f"{where}: access_pj") for t in TENSORS}
     per_pe = lv.get("per_pe", kind == "rf")
     if not isinstance(per_pe, bool):
         raise DseError(f"{where}: per_pe must be true or false, not {per_pe!r}")
@@ -276,10 +297,34 @@ def _level(lv, table, where) -> MemLevel:
     if not isinstance(db, bool):
         raise DseError(f"{where}: double_buffered must be true or false, not {db!r}")
     bw = lv.get("bandwidth_bytes_per_cycle")
-    if bw is not None and (isinstance(bw, bool) or not isinstance(bw, (int, float)) or bw <= 0):
-        raise DseError(f"{where}: bandwidth_bytes_per_cycle must be a positive number or null, not {bw!r}")
+    ok = lambda x: not isinstance(x, bool) and isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+    if isinstance(bw, dict):
+        if not bw or not set(bw) <= set(holds) or not all(ok(v) for v in bw.values()):
+            raise DseError(f"{where}: bandwidth_bytes_per_cycle must be a positive number, or give positive bytes per "
+                           f"cycle for tensors it holds ({', '.join(holds)}), not {bw!r}")
+        bw = {t: bw[t] for t in TENSORS if t in bw}
+    elif bw is not None and not ok(bw):
+        raise DseError(f"{where}: bandwidth_bytes_per_cycle must be a positive number of bytes per cycle or null "
+                       f"(unlimited), not {bw!r}")
+    ov = lv.get("overlap", True)
+    if not isinstance(ov, bool):
+        raise DseError(f"{where}: overlap must be true or false, not {ov!r}")
     return MemLevel(name=name, kind=kind, size_bytes=size, partitions=dict(parts) if parts else None,
-                    per_pe=per_pe, access_pj=acc, double_buffered=db, bandwidth=bw)
+                    per_pe=per_pe, access_pj=acc, double_buffered=db, bandwidth=bw, holds=holds, overlap=ov)
+
+
+def _energy(x, where) -> Fraction:
+    """A pJ value that makes physical sense: a finite number >= 0."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, str, Fraction)) or (
+            isinstance(x, float) and not math.isfinite(x)):
+        raise DseError(f"{where} must be a finite number of pJ, not {x!r}")
+    try:
+        v = exact(x)
+    except (DseError, ValueError, ZeroDivisionError):
+        raise DseError(f"{where} must be a finite number of pJ, not {x!r}") from None
+    if v < 0:
+        raise DseError(f"{where} must be >= 0 pJ (an energy cannot be negative), not {x!r}")
+    return v
 
 
 def load_arch(path, table_path=None) -> Arch:

@@ -109,17 +109,22 @@ class Mapping:
                                f"{' x '.join(f'{LOOPS[j]} {f}' for j, f in dim)} = {p} PEs, it has {arch.array[d]}")
         t, s = self.temporal_factors(), self.spatial_factors()
         for j, bound in enumerate(layer.bounds):
-            total = int(np.prod(t[:, j])) * int(s[j])
-            if total != bound:
+            temporal = int(np.prod(t[:, j]))
+            total = temporal * int(s[j])
+            need = -(-bound // int(s[j]))
+            if temporal != need:
                 parts = [f"{f} ({arch.levels[lvl].name})" for lvl, loops in enumerate(self.temporal)
                          for jj, f in loops if jj == j]
                 parts += [f"{f} (spatial)" for dim in self.spatial for jj, f in dim if jj == j]
+                pad = "" if bound % int(s[j]) == 0 else (
+                    f" (with {int(s[j])} spatial the temporal factors must multiply to ceil({bound}/{int(s[j])}) = {need})")
                 raise DseError(f"mapping {self.name!r}: loop {LOOPS[j]} factors {' x '.join(parts) or '(none)'} = "
-                               f"{total}, but layer {layer.name!r} has {LOOPS[j]} = {bound}")
+                               f"{total}, but layer {layer.name!r} has {LOOPS[j]} = {bound}{pad}")
+        padded = dataclasses.replace(layer, **{n: int(t[:, j].prod() * s[j]) for j, n in enumerate(LOOPS)})
         cum = np.cumprod(t, axis=0)
         for lvl, lv in enumerate(arch.levels):
             extent = cum[lvl] if lv.per_pe else cum[lvl] * s
-            why = arch.overflow(lvl, tile_elements(extent, layer))
+            why = arch.overflow(lvl, tile_elements(extent, padded))
             if why:
                 raise DseError(f"mapping {self.name!r}: {why}")
 

@@ -25,26 +25,45 @@ __all__ = ["Context", "Result", "evaluate"]
 
 
 class Context:
-    """What the counts of one (layer, architecture, spatial unrolling) need, precomputed once."""
+    """What the counts of one (layer, architecture, spatial unrolling) need, precomputed once.
+
+    A spatial factor that does not divide its loop bound pads the loop: the temporal loops cover
+    Q = ceil(bound / S) and the model computes the padded layer (bounds Q x S), so the padding waste is
+    paid in energy and cycles; :attr:`padded` is that layer.
+
+    Per-operand hierarchies: a level stores only the tensors in its ``holds``. For tensor t at a level L
+    holding it, the *child* is the next lower level holding t; the loops of every level from child + 1 to L
+    (innermost first) form t's loop sequence at L, and an irrelevant loop before the first relevant one in that
+    sequence is stationary (the child keeps the tile). Without bypass the sequence is L's own loops: the
+    paper's model.
+    """
 
     def __init__(self, layer, arch, spatial):
         self.layer, self.arch, self.spatial = layer, arch, tuple(tuple(d) for d in spatial)
         self.S = np.ones(len(LOOPS), dtype=np.int64)
         for dim in self.spatial:
             for j, f in dim:
+                if f < 1:
+                    raise DseError(f"spatial factor of {LOOPS[j]} must be a positive integer, not {f}")
                 self.S[j] *= f
         bounds = np.array(layer.bounds, dtype=np.int64)
-        if np.any(bounds % self.S):
-            bad = [LOOPS[j] for j in range(len(LOOPS)) if bounds[j] % self.S[j]]
-            raise DseError(f"spatial factors {dict((LOOPS[j], int(self.S[j])) for j in range(7) if self.S[j] > 1)} "
-                           f"do not divide layer {layer.name!r} bounds of {', '.join(bad)}")
-        self.Q = bounds // self.S                      # what the temporal loops must cover
+        self.Q = -(-bounds // self.S)                  # what the temporal loops must cover (ceil)
+        pb = self.Q * self.S
+        self.padded = (layer if np.array_equal(pb, bounds) else
+                       dataclasses.replace(layer, **{n: int(pb[j]) for j, n in enumerate(LOOPS)}))
         self.M, self.P = len(arch.levels), arch.n_per_pe
         self.irr = {t: np.array([n in IRRELEVANT[t] for n in LOOPS]) for t in TENSORS}
         self.sp_irr = {t: int(np.prod(self.S[self.irr[t]])) for t in TENSORS}
         self.fan = {t: self.sp_irr[t] * self._distance(t) for t in TENSORS}
         self.stride = layer.stride_x * layer.stride_y
-        self.sizes = layer.sizes
+        self.sizes = self.padded.sizes
+        self.holds = [set(lv.holds) for lv in arch.levels]
+        self.levels_of = {t: [l for l in range(self.M) if t in self.holds[l]] for t in TENSORS}
+        self.lo = {t: self.levels_of[t][0] for t in TENSORS}
+        self.child = {t: {l: (ls[i - 1] if i else -1) for i, l in enumerate(ls)} for t, ls in self.levels_of.items()}
+        # The array hops of t are counted at the first shared level holding it.
+        self.hop_level = {t: min(l for l in self.levels_of[t] if l >= self.P) for t in TENSORS}
+        self.bypass = any(len(h) < len(TENSORS) for h in self.holds)
 
     def _distance(self, tensor) -> int:
         # A replica loop on a dimension is spaced by the loops unrolled inside it; a tensor it does not depend
@@ -61,59 +80,69 @@ class Context:
                     inner_relevant *= f
         return d
 
-    def innermost(self) -> np.ndarray:
-        """a per element (IF, OF, FL) at level 0 when the MAC reads it directly: every irrelevant loop counts."""
-        out = []
-        for t in TENSORS:
-            a = int(np.prod(self.Q[self.irr[t]]))
-            out.append(a * (self.sp_irr[t] if self.P > 0 else 1))
-        return np.array(out, dtype=np.int64)
+    def innermost(self, t) -> int:
+        """a per element of t at its innermost level when the MAC reads it directly: every irrelevant loop
+        counts, times the spatial fan-out when that level is private to each PE."""
+        a = int(np.prod(self.Q[self.irr[t]]))
+        return a * (self.sp_irr[t] if self.lo[t] < self.P else 1)
 
-    def raw_counts(self, level, lower, upper, order) -> np.ndarray:
-        """a per element of IF, OF, FL at ``level`` (shape (..., 3), int64).
+    def needs(self, t, level) -> int:
+        """Lowest level whose tile the count of t at ``level`` depends on (-1: none, the MAC)."""
+        return self.child[t][level]
 
-        ``lower``/``upper`` are the cumulative temporal extents of the levels below / up to ``level``
-        (arrays (..., 7) that broadcast), ``order`` the loop indices of the level innermost first.
+    def raw_count(self, t, level, tile, order, cache=None):
+        """a per element of t at ``level`` (a level holding t), int64 array.
+
+        ``tile(l)`` gives the cumulative temporal tiles of level l (arrays (..., 7) that broadcast; l = -1 is
+        never asked), ``order(l)`` the loop indices of level l innermost first. ``cache`` (a dict) keeps the
+        per-level factors between calls on the same tiles.
         """
-        if level == 0 and not self.arch.mac_register:
-            return np.broadcast_to(self.innermost(), np.broadcast_shapes(
-                np.shape(lower)[:-1], np.shape(upper)[:-1]) + (3,))
-        F = upper // lower
-        above = self.Q // upper
-        out = []
-        for t in TENSORS:
-            irr = self.irr[t]
-            a = np.prod(np.where(irr, above * F, 1), axis=-1)
-            running = np.ones(F.shape[:-1], dtype=bool)
-            disc = np.ones(F.shape[:-1], dtype=np.int64)
-            for j in order:
+        if level == self.lo[t] and not self.arch.mac_register:
+            return np.asarray(self.innermost(t), dtype=np.int64)
+        cache = {} if cache is None else cache
+        c = self.child[t][level]
+        irr = self.irr[t]
+        key = ("a", t, c)
+        if key not in cache:
+            lower = tile(c) if c >= 0 else np.ones(len(LOOPS), dtype=np.int64)
+            cache[key] = np.prod((self.Q // lower)[..., irr], axis=-1)
+        a = cache[key]
+        running = np.ones(np.shape(a), dtype=bool)
+        disc = np.ones(np.shape(a), dtype=np.int64)
+        for l in range(c + 1, level + 1):
+            if ("F", l) not in cache:
+                cache[("F", l)] = tile(l) // (tile(l - 1) if l > 0 else 1)
+            F = cache[("F", l)]
+            for j in order(l):
                 f = F[..., j]
                 if irr[j]:
                     disc = np.where(running, disc * f, disc)
                 else:
-                    running &= f == 1
-            a = a // disc
-            if level < self.P:
-                a = a * self.sp_irr[t]
-            out.append(a)
-        return np.stack(out, axis=-1)
+                    running = running & (f == 1)
+        a = a // disc
+        if level < self.P:
+            a = a * self.sp_irr[t]
+        return a
 
-    def counts(self, level, raw):
-        """Reported per-element counts from raw a: OF read-modify-write 2a - 1; IF at the innermost level
+    def count(self, t, level, raw):
+        """Reported per-element count from raw a: OF read-modify-write 2a - 1; IF at its innermost level
         divided by the stride product (the MAC reads IF FX*FY*K/(sx*sy) times per element)."""
-        c = raw.astype(np.float64)
-        c[..., 1] = 2 * raw[..., 1] - 1
-        if level == 0 and self.stride != 1:
-            c[..., 0] = c[..., 0] / self.stride
-        return c
+        if t == "OF":
+            return 2 * raw - 1
+        if t == "IF" and level == self.lo[t] and self.stride != 1:
+            return raw / self.stride
+        return raw
 
-    def level_energy(self, level, raw) -> np.ndarray:
-        """pJ at ``level`` (plus the array hops if it is the first shared level) for raw counts (..., 3), float."""
-        c = self.counts(level, raw)
-        e = sum(self.sizes[t] * float(self.arch.energy(level, t)) * c[..., i] for i, t in enumerate(TENSORS))
-        if level == self.P:
-            e = e + sum(self.sizes[t] * self.fan[t] * float(self.arch.hop_energy(t)) * raw[..., i]
-                        for i, t in enumerate(TENSORS))
+    def level_cost(self, level, tile, order, cache=None) -> np.ndarray:
+        """pJ at ``level`` (plus the array hops of the tensors whose hop level it is), float array."""
+        e = 0.0
+        for t in TENSORS:
+            if t not in self.holds[level]:
+                continue
+            raw = self.raw_count(t, level, tile, order, cache)
+            e = e + self.sizes[t] * float(self.arch.energy(level, t)) * self.count(t, level, raw.astype(np.float64))
+            if level == self.hop_level[t]:
+                e = e + self.sizes[t] * self.fan[t] * float(self.arch.hop_energy(t)) * raw
         return e
 
 
@@ -132,6 +161,8 @@ class Result:
     bound: str
     traffic_cycles: dict
     tiles: dict           # level name -> tensor -> elements of the tile it holds
+    stall_cycles: dict = dataclasses.field(default_factory=dict)   # level name -> cycles the array waits for it
+    padded_macs: int = 0  # MACs of the padded loop nest (>= macs when a spatial factor does not divide its bound)
 
     @property
     def macs(self) -> int:
@@ -155,7 +186,8 @@ class Result:
 
     @property
     def spatial_utilisation(self) -> float:
-        return float(np.prod(self.mapping.spatial_factors())) / self.arch.pes
+        """Useful share of the PEs: unrolled PEs / all PEs, less the padding waste."""
+        return float(np.prod(self.mapping.spatial_factors())) / self.arch.pes * self.macs / self.padded_macs
 
     def rows(self) -> list:
         """One table row per level (and the hops and MAC lines): counts per element, energies, share."""
@@ -182,8 +214,9 @@ class Result:
                 "energy_per_tensor_pJ": {t: float(sum((e.get(t, 0) for e in self.energy.values()), Fraction(0)))
                                          for t in TENSORS + ("MAC",)},
                 "total_pJ": float(self.total), "pJ_per_MAC": self.pj_per_mac,
+                "padded_macs": self.padded_macs, "padding_waste": 1 - self.macs / self.padded_macs,
                 "compute_cycles": self.compute_cycles, "cycles": self.cycles, "bound": self.bound,
-                "traffic_cycles": self.traffic_cycles, "utilisation": self.utilisation,
+                "traffic_cycles": self.traffic_cycles, "stall_cycles": self.stall_cycles, "utilisation": self.utilisation,
                 "spatial_utilisation": self.spatial_utilisation, "tiles": self.tiles,
                 "mac_energy_included": self.arch.include_mac}
 
@@ -200,36 +233,47 @@ def evaluate(layer, arch, mapping) -> Result:
     t = mapping.temporal_factors()
     cum = np.cumprod(t, axis=0)
     orders = mapping.orders()
-    counts, energy, traffic, tiles = {}, {}, {}, {}
-    hops = None
+    counts, energy, traffic, tiles, stalls = {}, {}, {}, {}, {}
+    hops = {}
+    compute = float(np.prod(ctx.Q)) / arch.macs_per_pe_cycle
+    npe = int(np.prod(ctx.S))
     for lvl, lv in enumerate(arch.levels):
-        lower = cum[lvl - 1] if lvl else np.ones(len(LOOPS), dtype=np.int64)
-        raw = [int(x) for x in ctx.raw_counts(lvl, lower, cum[lvl], orders[lvl])]
-        c = [Fraction(int(raw[0])) / (ctx.stride if lvl == 0 else 1), 2 * int(raw[1]) - 1, int(raw[2])]
-        counts[lv.name] = dict(zip(TENSORS, c))
-        energy[lv.name] = {tn: ctx.sizes[tn] * c[i] * arch.energy(lvl, tn) for i, tn in enumerate(TENSORS)}
+        counts[lv.name], energy[lv.name] = {}, {}
+        nbytes = {}
+        for tn in TENSORS:
+            if tn not in lv.holds:
+                continue
+            raw = int(ctx.raw_count(tn, lvl, lambda l: cum[l], lambda l: orders[l]))
+            c = 2 * raw - 1 if tn == "OF" else Fraction(raw) / (ctx.stride if tn == "IF" and lvl == ctx.lo[tn] else 1)
+            counts[lv.name][tn] = c
+            energy[lv.name][tn] = ctx.sizes[tn] * c * arch.energy(lvl, tn)
+            nbytes[tn] = ctx.sizes[tn] * c * arch.bytes_per(tn) / (npe if lv.per_pe else 1)
+            if lvl == ctx.hop_level[tn]:
+                hops[tn] = raw * ctx.fan[tn]
         extent = cum[lvl] if lv.per_pe else cum[lvl] * ctx.S
-        tiles[lv.name] = dict(zip(TENSORS, (int(x) for x in tile_elements(extent, layer))))
+        tiles[lv.name] = {tn: int(x) for tn, x in zip(TENSORS, tile_elements(extent, ctx.padded)) if tn in lv.holds}
         if lv.bandwidth:
-            nbytes = sum(ctx.sizes[tn] * c[i] * arch.bytes_per(tn) for i, tn in enumerate(TENSORS))
-            if lv.per_pe:     # a per-PE bandwidth serves one PE's share
-                nbytes /= int(np.prod(ctx.S))
-            traffic[lv.name] = float(nbytes) / lv.bandwidth
-        if lvl == ctx.P:
-            hops = {tn: int(raw[i]) * ctx.fan[tn] for i, tn in enumerate(TENSORS)}
-            # The hops sit between the per-PE levels and the first shared level in the energy breakdown.
-            energy["array hops"] = {tn: ctx.sizes[tn] * hops[tn] * arch.hop_energy(tn) for tn in TENSORS}
+            # One port per tensor (dict) or one shared port; a per-PE bandwidth serves one PE's share.
+            ports = ({tn: (float(nbytes[tn]), lv.bandwidth[tn]) for tn in lv.bandwidth} if isinstance(lv.bandwidth, dict)
+                     else {"all": (float(sum(nbytes.values())), lv.bandwidth)})
+            cyc = max(b / bw for b, bw in ports.values())
+            traffic[lv.name] = cyc
+            stalls[lv.name] = max(0.0, cyc - compute) if lv.overlap else cyc
+    energy["array hops"] = {tn: ctx.sizes[tn] * hops[tn] * arch.hop_energy(tn) for tn in TENSORS}
     if ctx.P > 0:
         order = [lv.name for lv in arch.levels[:ctx.P]] + ["array hops"] + [lv.name for lv in arch.levels[ctx.P:]]
     else:
         order = ["array hops"] + [lv.name for lv in arch.levels]
     energy = {n: energy[n] for n in order}
     if arch.include_mac:
-        energy["MAC"] = {"MAC": layer.macs * arch.mac_pj}
-    compute = layer.macs / float(np.prod(ctx.S)) / arch.macs_per_pe_cycle
-    cycles, bound = compute, "compute"
-    for name, cyc in traffic.items():
-        if cyc > cycles:
-            cycles, bound = cyc, name
+        energy["MAC"] = {"MAC": ctx.padded.macs * arch.mac_pj}
+    # Ports work concurrently: the array waits for the slowest one (stall = its transfer time beyond the
+    # compute it overlaps, or all of it when the level does not overlap transfers with compute).
+    stall, bound = 0.0, "compute"
+    for name, st in stalls.items():
+        if st > stall:
+            stall, bound = st, name
+    cycles = compute + stall
     return Result(layer=layer, arch=arch, mapping=mapping, counts=counts, hops=hops, energy=energy,
-                  compute_cycles=compute, cycles=cycles, bound=bound, traffic_cycles=traffic, tiles=tiles)
+                  compute_cycles=compute, cycles=cycles, bound=bound, traffic_cycles=traffic, tiles=tiles,
+                  stall_cycles=stalls, padded_macs=ctx.padded.macs)

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from .layer import LOOPS, DseError
+from .layer import LOOPS, TENSORS, DseError
 from .mapping import Mapping, format_dataflow, parse_dataflow
 from .model import Context, evaluate
 from .arch import tile_elements
@@ -50,7 +50,17 @@ def _divisors(n):
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
+# Refuse searches whose tile space would take hours (the product of the divisor counts of the loop bounds).
+MAX_TILE_CANDIDATES = 2_000_000
+
+
 def _divisor_tuples(q) -> np.ndarray:
+    n = 1
+    for x in q:
+        n *= len(_divisors(int(x)))
+    if n > MAX_TILE_CANDIDATES:
+        raise DseError(f"loop bounds {dict(zip(LOOPS, (int(x) for x in q)))} give {n:,} tile candidates per level "
+                       f"(limit {MAX_TILE_CANDIDATES:,}): the blocking search would take hours; split the layer")
     grids = np.meshgrid(*[np.array(_divisors(int(x)), dtype=np.int64) for x in q], indexing="ij")
     return np.stack([g.ravel() for g in grids], axis=-1)
 
@@ -62,74 +72,218 @@ def _valid_tiles(ctx, level, D):
     else:
         cand = D
     ext = cand if lv.per_pe else cand * ctx.S
-    return cand[ctx.arch.fits(level, tile_elements(ext, ctx.layer))]
+    return cand[ctx.arch.fits(level, tile_elements(ext, ctx.padded))]
 
 
-def _level_cost(ctx, level, lower, upper):
-    """Best cost over the canonical orders and the index of that order, for broadcastable tiles."""
-    if level == 0 and not ctx.arch.mac_register:
-        raw = ctx.raw_counts(0, lower, upper, _ORDERS[0])
-        return ctx.level_energy(0, raw), np.zeros(np.shape(raw)[:-1], dtype=np.int8)
-    costs = np.stack([ctx.level_energy(level, ctx.raw_counts(level, lower, upper, o)) for o in _ORDERS])
+def _order_fixed_levels(ctx):
+    """Levels whose loop order changes the counts of another level: those some tensor bypasses (its loop
+    sequence at the next level holding it runs through them). Their orders are enumerated outside the DP."""
+    if not ctx.bypass:
+        return []
+    return [l for l in range(ctx.M - 1) if len(ctx.holds[l]) < len(TENSORS)
+            and (l > 0 or ctx.arch.mac_register or any(ctx.lo[t] < l for t in TENSORS))]
+
+
+def _level_costs(ctx, level, tile, fixed):
+    """(cost, index of the canonical order) at ``level``: its fixed order, or the best of the three."""
+    memo = {}
+    tiles = lambda l: memo[l] if l in memo else memo.setdefault(l, tile(l))
+    cache = {}
+    if level in fixed:
+        o = _ORDERS[fixed[level]]
+        order = lambda l: _ORDERS[fixed[l]] if l in fixed else o
+        c = ctx.level_cost(level, tiles, order, cache)
+        return c, np.full(np.shape(c), fixed[level], dtype=np.int8)
+    costs = []
+    for o in _ORDERS:
+        order = lambda l, o=o: o if l == level else _ORDERS[fixed[l]]
+        costs.append(np.asarray(ctx.level_cost(level, tiles, order, cache), dtype=np.float64))
+    costs = np.stack(np.broadcast_arrays(*costs))
     best = np.argmin(costs, axis=0)
     return np.take_along_axis(costs, best[None], axis=0)[0], best.astype(np.int8)
 
 
-def _dp(ctx):
-    """Shortest path over levels; returns (cost, chain of tiles, order index per level, pairs, valid counts)."""
-    D = _divisor_tuples(ctx.Q)
-    V = [_valid_tiles(ctx, lvl, D) for lvl in range(ctx.M)]
+def _keep_from(ctx):
+    """keep[L]: lowest level whose tile must still be known after level L (for the counts above L)."""
+    need = [min([L - 1] + [ctx.child[t][L] for t in TENSORS if t in ctx.holds[L]]) for L in range(ctx.M)]
+    keep = []
+    for L in range(ctx.M):
+        k = min([L] + [need[L2] for L2 in range(L + 1, ctx.M)])
+        keep.append(max(k, 0))
+    return keep
+
+
+def _dp(ctx, V=None):
+    """Exact minimum over blockings and loop orders; returns (cost, tiles per level, order index per level,
+    pairs evaluated, valid tiles per level). Dynamic programming over levels: the state after level L is the
+    chain of tiles from the lowest level a later count still depends on (the level itself without bypass)."""
+    if V is None:
+        D = _divisor_tuples(ctx.Q)
+        V = [_valid_tiles(ctx, lvl, D) for lvl in range(ctx.M)]
     for lvl, v in enumerate(V):
         if len(v) == 0:
             raise DseError(f"no tile of layer {ctx.layer.name!r} fits level {ctx.arch.levels[lvl].name} of "
                            f"{ctx.arch.name!r} with dataflow {format_dataflow(ctx.spatial)}")
-    one = np.ones(len(LOOPS), dtype=np.int64)
-    best, order0 = _level_cost(ctx, 0, one[None, :], V[0])
-    back, orders = [None], [order0]
+    fixed_levels = _order_fixed_levels(ctx)
+    keep = _keep_from(ctx)
+    best = None
+    pairs_total = 0
+    for combo in itertools.product(range(len(_ORDERS)), repeat=len(fixed_levels)):
+        fixed = dict(zip(fixed_levels, combo))
+        r = _dp_fixed(ctx, V, keep, fixed)
+        if r is None:
+            continue
+        pairs_total += r[3]
+        if best is None or r[0] < best[0]:
+            best = r
+    if best is None:
+        raise DseError(f"no blocking of layer {ctx.layer.name!r} fits {ctx.arch.name!r} with dataflow "
+                       f"{format_dataflow(ctx.spatial)} (tiles of adjacent levels never nest)")
+    return best[0], best[1], best[2], pairs_total, [len(v) for v in V]
+
+
+def _free_level0(ctx):
+    """Level 0's cost does not depend on its tiles (every MAC reads it) and no count above level 1 depends on
+    them: then the counts at level 1 only fall as the level-0 tile grows (each irrelevant factor moved down
+    divides a by at most itself; a relevant factor moved down can only extend a stationary prefix), so for a
+    level-1 tile only the maximal level-0 tiles dividing it need evaluating."""
+    return not ctx.arch.mac_register and not ctx.bypass and ctx.M >= 2
+
+
+def _spf(top):
+    """Smallest prime factor of 0..top (0 and 1 map to 0)."""
+    spf = np.zeros(top + 1, dtype=np.int64)
+    for n in range(2, top + 1):
+        if spf[n] == 0:
+            spf[n::n][spf[n::n] == 0] = n
+    return spf
+
+
+def _growth(ctx, A):
+    """grow[a, j] = the largest prime p such that tile A[a] with loop j multiplied by p still fits level 0
+    (1: none)."""
+    spf = _spf(int(ctx.Q.max()))
+    primes = [p for p in range(2, len(spf)) if spf[p] == p]
+    grow = np.ones(A.shape, dtype=np.int64)
+    lv = ctx.arch.levels[0]
+    for j in range(len(LOOPS)):
+        for p in primes:
+            if p > ctx.Q[j]:
+                break
+            t = A.copy()
+            t[:, j] *= p
+            ext = t if lv.per_pe else t * ctx.S
+            fit = ctx.arch.fits(0, tile_elements(ext, ctx.padded))
+            if not fit.any():
+                break
+            grow[fit, j] = p
+    return grow
+
+
+def _divides_fn(Q):
+    """f(A, B) -> bool matrix A[a] | B[b], by per-loop lookup tables over the divisors of Q (much faster than
+    elementwise modulo on the (A x B x 7) cube)."""
+    divs = [np.array(_divisors(int(q)), dtype=np.int64) for q in Q]
+    tabs = [(d[None, :] % d[:, None] == 0) for d in divs]
+    spf = _spf(int(max(Q)))
+    # spf of the factor B/A where A | B and B > A; a huge value where B == A (nothing to grow); 0 elsewhere.
+    sptab = [np.where(t, np.where(d[None, :] == d[:, None], 32767, np.minimum(spf[d[None, :] // d[:, None]], 32766)),
+                      0).astype(np.int16) for d, t in zip(divs, tabs)]
+
+    def divides(A, B, grow=None):
+        """A[a] | B[b]; with ``grow``, also A[a] maximal: no loop j can take the smallest prime of
+        B_j / A_j and still fit (grow[a, j] is the largest prime that fits)."""
+        ok = np.ones((len(A), len(B)), dtype=bool)
+        for j, d in enumerate(divs):
+            if len(d) > 1:
+                ia, ib = np.searchsorted(d, A[:, j]), np.searchsorted(d, B[:, j])
+                if grow is None:
+                    ok &= tabs[j][ia][:, ib]
+                else:
+                    sp = sptab[j][ia][:, ib]
+                    ok &= (sp > np.minimum(grow[:, j], 32766).astype(np.int16)[:, None])
+        return ok
+    return divides
+
+
+def _dp_fixed(ctx, V, keep, fixed):
+    divides = _divides_fn(ctx.Q)
+    # Level 0: states = its valid tiles.
+    idx = np.arange(len(V[0]), dtype=np.int64)[:, None]          # (n, w): tile indices of levels keep..L
+    lo = 0
+    cost, o0 = _level_costs(ctx, 0, lambda l: V[0], fixed)
+    cost = np.broadcast_to(np.asarray(cost, dtype=np.float64), (len(V[0]),)).copy()
+    o0 = np.broadcast_to(o0, (len(V[0]),)).copy()
+    hist = [(idx, None, o0)]
     pairs = len(V[0])
-    for lvl in range(1, ctx.M):
-        A, B = V[lvl - 1], V[lvl]
+    for L in range(1, ctx.M):
+        A, B = V[L - 1], V[L]
         nb = len(B)
-        new_best = np.full(nb, np.inf)
-        arg = np.zeros(nb, dtype=np.int64)
-        ordr = np.zeros(nb, dtype=np.int8)
-        step = max(1, _CHUNK_PAIRS // max(1, len(A)))
+        # States grouped by their tile at L-1.
+        last = idx[:, -1]
+        srt = np.argsort(last, kind="stable")
+        counts = np.bincount(last, minlength=len(A))
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        new_lo = keep[L]
+        grow = _growth(ctx, A) if L == 1 and _free_level0(ctx) else None
+        n_idx, n_cost, n_back, n_ord = [], [], [], []
+        step = max(1, _CHUNK_PAIRS // max(1, len(idx)))
         for s in range(0, nb, step):
             b = B[s:s + step]
-            ok = np.all(b[None, :, :] % A[:, None, :] == 0, axis=-1)           # T_{L-1} | T_L
+            ok = divides(A, b, grow)                                  # T_{L-1} | T_L (T_{L-1} maximal)
             ia, ib = np.nonzero(ok)
             if len(ia) == 0:
                 continue
-            pairs += len(ia)
-            cost, o = _level_cost(ctx, lvl, A[ia], b[ib])
-            total = best[ia] + cost
-            # Per column b, the minimum over its valid rows a.
-            idx = np.lexsort((total, ib))
-            first = np.ones(len(idx), dtype=bool)
-            first[1:] = ib[idx][1:] != ib[idx][:-1]
-            sel = idx[first]
-            new_best[s + ib[sel]] = total[sel]
-            arg[s + ib[sel]] = ia[sel]
-            ordr[s + ib[sel]] = o[sel]
-        best = new_best
-        back.append(arg)
-        orders.append(ordr)
-    if not np.isfinite(best).any():
-        raise DseError(f"no blocking of layer {ctx.layer.name!r} fits {ctx.arch.name!r} with dataflow "
-                       f"{format_dataflow(ctx.spatial)} (tiles of adjacent levels never nest)")
-    j = int(np.argmin(best))
-    cost = float(best[j])
+            rep = counts[ia]
+            if idx.shape[1] == 1 and np.all(rep == 1):
+                rows = srt[starts[ia]]
+                jb = ib
+            else:
+                keepm = rep > 0
+                ia, ib, rep = ia[keepm], ib[keepm], rep[keepm]
+                if len(ia) == 0:
+                    continue
+                jb = np.repeat(ib, rep)
+                base = np.repeat(starts[ia], rep)
+                offs = np.arange(len(jb)) - np.repeat(np.cumsum(rep) - rep, rep)
+                rows = srt[base + offs]
+            pairs += len(rows)
+            prev = idx[rows]
+            tile = lambda l: b[jb] if l == L else V[l][prev[:, l - lo]]
+            c, o = _level_costs(ctx, L, tile, fixed)
+            total = cost[rows] + np.broadcast_to(c, rows.shape)
+            o = np.broadcast_to(o, rows.shape)
+            st = np.concatenate([prev[:, new_lo - lo:], (s + jb)[:, None]], axis=1) if new_lo < L else (s + jb)[:, None]
+            if st.shape[1] == 1:
+                key = st[:, 0]
+            else:
+                _, key = np.unique(st, axis=0, return_inverse=True)
+                key = key.ravel()
+            order = np.lexsort((total, key))
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = key[order][1:] != key[order][:-1]
+            sel = order[first]
+            n_idx.append(st[sel]); n_cost.append(total[sel]); n_back.append(rows[sel]); n_ord.append(o[sel])
+        if not n_idx:
+            return None
+        idx = np.concatenate(n_idx)
+        cost = np.concatenate(n_cost)
+        hist.append((idx, np.concatenate(n_back), np.concatenate(n_ord)))
+        lo = new_lo
+    r = int(np.argmin(cost))
+    best = float(cost[r])
     chain, ords = [], []
-    for lvl in range(ctx.M - 1, -1, -1):
-        chain.append(V[lvl][j])
-        ords.append(int(orders[lvl][j]))
-        if lvl:
-            j = int(back[lvl][j])
-    return cost, chain[::-1], ords[::-1], pairs, [len(v) for v in V]
+    for L in range(ctx.M - 1, -1, -1):
+        idx_L, back, ordr = hist[L]
+        chain.append(V[L][idx_L[r, -1]])
+        ords.append(int(ordr[r]))
+        if L:
+            r = int(back[r])
+    return best, chain[::-1], ords[::-1], pairs
 
 
 def search_blocking(layer, arch, spatial, *, name=None) -> SearchResult:
-    """Minimum-energy blocking and loop orders for a fixed spatial unrolling.
+    """Minimum-energy blocking and loop orders for a fixed spatial unrolling (exact: see the module doc).
 
     Parameters
     ----------
@@ -161,18 +315,16 @@ def blocking_spread(layer, arch, spatial, ratio=1.25):
     """Fraction of all valid blockings (each with its best loop orders) whose energy is within ``ratio`` of
     the best, for a three-level hierarchy; returns (fraction, number of blockings)."""
     ctx = Context(layer, arch, spatial if not isinstance(spatial, str) else resolve_dataflow(layer, arch, spatial))
-    if ctx.M != 3:
-        raise DseError("blocking_spread handles three-level hierarchies (RF, SRAM, DRAM)")
+    if ctx.M != 3 or ctx.bypass:
+        raise DseError("blocking_spread handles three-level hierarchies (RF, SRAM, DRAM) without bypass")
     D = _divisor_tuples(ctx.Q)
     V0, V1 = _valid_tiles(ctx, 0, D), _valid_tiles(ctx, 1, D)
     top = ctx.Q[None, :]
-    one = np.ones(len(LOOPS), dtype=np.int64)
-    c0, _ = _level_cost(ctx, 0, one[None, :], V0)
-    c2, _ = _level_cost(ctx, 2, V1, top)
-    ok = np.all(V1[None, :, :] % V0[:, None, :] == 0, axis=-1)
-    ia, ib = np.nonzero(ok)
-    c1, _ = _level_cost(ctx, 1, V0[ia], V1[ib])
-    total = c0[ia] + c1 + c2[ib]
+    c0, _ = _level_costs(ctx, 0, lambda l: V0, {})
+    c2, _ = _level_costs(ctx, 2, lambda l: top if l == 2 else V1, {})
+    ia, ib = np.nonzero(_divides_fn(ctx.Q)(V0, V1))
+    c1, _ = _level_costs(ctx, 1, lambda l: V0[ia] if l == 0 else V1[ib], {})
+    total = np.broadcast_to(c0, (len(V0),))[ia] + c1 + np.broadcast_to(c2, (len(V1),))[ib]
     return float(np.mean(total <= ratio * total.min())), int(len(total))
 
 
