@@ -56,6 +56,9 @@ class EngineSpec:
         Backend names; ``"golden"`` and ``"rtl"`` always, plus aliases (xpulpnn: ``"iss"`` for golden).
     manifest : callable
         ``config -> dict``: engine-specific manifest entries.
+    lower : callable or None
+        ``(graph, config) -> sw.common.network.Lowered`` for engines that run networks (see
+        :mod:`sw.common.network`); None while the engine cannot lower the integer graph.
     """
 
     name: str
@@ -71,6 +74,7 @@ class EngineSpec:
     metrics: tuple = ()
     backends: tuple = ("rtl", "golden")
     manifest: Callable[[Any], dict] = lambda cfg: {}
+    lower: Callable[[Any, Any], Any] | None = None
 
     def is_golden(self, backend: str) -> bool:
         return backend != "rtl"
