@@ -125,13 +125,14 @@ def _cli_run(elf, backend, cfg_path, max_cycles, out_dir):
 def run(src, *, suites=SUITES, envs=ENVS, backends=BACKENDS, only=(), config=None, cli=False,
         out_dir=DEFAULT_OUT, max_cycles=DEFAULT_MAX_CYCLES, log=print):
     """Build and run every selected test; returns a list of row dicts (one per test and env)."""
-    from sim.cli import load_engine_config
+    from sim.engines.xpulpnn import DEFAULT_CONFIG, load_config
     from sw.xpulpnn.program import load_elf
     from sw.xpulpnn.toolchain import ToolchainError
     from tb.xpulpnn.harness import compare, run_iss, run_rtl
-    cfg = load_engine_config("xpulpnn", config, "riscv_tests")
-    if cfg is None:
-        raise CheckoutError(f"bad config {config}")
+    try:
+        cfg = load_config(config or DEFAULT_CONFIG)
+    except (ValueError, OSError) as e:
+        raise CheckoutError(f"bad config {config or DEFAULT_CONFIG}: {e}") from None
     out_dir = Path(out_dir)
     tests = find_tests(src, suites, only)
     rows, progs = [], []
