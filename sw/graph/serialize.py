@@ -33,18 +33,20 @@ def _write(graph: Graph, folder: Path):
 
 
 def save(graph: Graph, folder) -> Path:
-    """Validate ``graph`` and write it to ``folder`` atomically (temp folder next to it, then rename)."""
+    """Validate ``graph`` and write it to ``folder``: both files are written in a temporary folder next to it,
+    then the folder is renamed in (or, if ``folder`` already exists, the two files are moved into it; other
+    files there are left alone)."""
     graph.validate()
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise GraphError(f"{folder}: exists and is not a folder")
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp", dir=folder.parent))
     try:
         _write(graph, tmp)
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old{os.getpid()}")
-            folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
+        if folder.is_dir():
+            for f in (WEIGHTS_FILE, GRAPH_FILE):
+                os.replace(tmp / f, folder / f)
         else:
             tmp.rename(folder)
     finally:
