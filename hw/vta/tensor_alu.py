@@ -5,6 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from sw.vta.config import AluOp
+from sw.vta.isa import MULSHR_ROUND_BIT
 from .layouts import alu_layout
 from .uop_loop import UopLoop
 
@@ -22,7 +23,9 @@ class TensorAlu(wiring.Component):
     make a MUL whose operand is the previous iteration's result wait a cycle (II 2).
 
     Opcodes: MIN 0, MAX 1, ADD 2, SHR 3 (negative amount shifts left), MUL 4, and the accelgen extensions
-    CLP 5 (clip to [-|operand|, |operand|]) and MOV 6 (dst = operand); see docs/vta.md.
+    CLP 5 (clip to [-|operand|, |operand|]) and MOV 6 (dst = operand); see docs/vta.md. MUL with the reset bit
+    is the accelgen MULSHR (exact 64-bit product, rounding right shift by imm[5:0], docs/vta-isa-extensions.md),
+    also in S3 (II 1).
     """
 
     def __init__(self, cfg):
@@ -109,9 +112,17 @@ class TensorAlu(wiring.Component):
         imm = Signal(signed(W))
         loop.attach(m, self)
         is_mul = Signal()   # decoded once so that the MUL result passes only the last select level
+        # accelgen MULSHR (MUL with the ALU's otherwise unused reset bit): shift and rounding from the immediate,
+        # decoded once per instruction: (p >> (sh-1) + 1) >> 1 when rounding (sh >= 1), else p >> sh.
+        wide = Signal()
+        wide_sh = Signal(6)
+        wide_rnd = Signal()
         with m.If(loop.start):
+            sh, rnd = p.imm[:6], p.imm[MULSHR_ROUND_BIT] & (p.imm[:6] != 0)
             m.d.sync += [op.eq(p.alu_opcode), use_imm.eq(p.use_imm), imm.eq(p.imm),
-                         is_mul.eq(p.alu_opcode == AluOp.MUL)]
+                         is_mul.eq(p.alu_opcode == AluOp.MUL),
+                         wide.eq(p.reset & (p.alu_opcode == AluOp.MUL)),
+                         wide_sh.eq(Mux(rnd, sh - 1, sh)), wide_rnd.eq(rnd)]
         m.d.comb += [self.src_imm.eq(Cat(*[imm] * (cfg.batch * cfg.block_out))), self.src_use_imm.eq(use_imm)]
 
         # S1: read dst and src. S2: the read data is registered in AccForward.
@@ -134,7 +145,12 @@ class TensorAlu(wiring.Component):
                     if code != AluOp.MUL:
                         with m.Case(code):
                             m.d.comb += others.eq(value[:W])
-            m.d.comb += result.eq(Mux(is_mul, cases[AluOp.MUL], others))
+            prod = Signal(signed(2 * W), name=f"mulshr_prod{n}")
+            pre = Signal(signed(2 * W), name=f"mulshr_pre{n}")
+            wide_res = Signal(signed(2 * W), name=f"mulshr{n}")
+            m.d.comb += [prod.eq(a * b), pre.eq(prod >> wide_sh),
+                         wide_res.eq(Mux(wide_rnd, (pre + 1) >> 1, pre))]
+            m.d.comb += result.eq(Mux(is_mul, Mux(wide, wide_res[:W], cases[AluOp.MUL]), others))
             lanes.append(result)
         m.d.comb += [
             self.acc_wr_en.eq(v3),

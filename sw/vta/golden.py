@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 
 from .config import VTAConfig, MemId, Opcode, AluOp
-from .isa import decode_insn, InsnError, MemInsn, GemmInsn, AluInsn, FinishInsn, uop_fields
+from .isa import decode_insn, InsnError, MemInsn, GemmInsn, AluInsn, FinishInsn, uop_fields, mulshr_params
 from .job import insn_words
 
 __all__ = ["GoldenResult", "run", "run_job", "Scratchpads", "QUEUE_NAMES"]
@@ -90,8 +90,18 @@ def _wrap32(x: np.ndarray) -> np.ndarray:
     return (np.asarray(x, dtype=np.int64) & _MASK32).astype(np.uint32).view(np.int32)
 
 
-def _alu(op: int, d: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """One ALU op per 32-bit lane; ``d`` and ``s`` are int64 arrays of int32 values; returns int32."""
+def _mul_shr(d, s, shift, rnd):
+    """accelgen MULSHR (ALU MUL with the wide bit): ``(d * s + (2**(shift-1) if rnd)) >> shift`` on the exact
+    64-bit product; computed as ``((p >> (shift-1)) + 1) >> 1`` when rounding so nothing overflows int64."""
+    p = np.asarray(d, np.int64) * np.asarray(s, np.int64)      # |p| <= 2**62: exact
+    if rnd and shift:
+        return ((p >> (shift - 1)) + 1) >> 1
+    return p >> shift
+
+
+def _alu(op: int, d: np.ndarray, s: np.ndarray, wide=None) -> np.ndarray:
+    """One ALU op per 32-bit lane; ``d`` and ``s`` are int64 arrays of int32 values; returns int32.
+    ``wide=(shift, rnd)`` selects the MULSHR form of MUL (docs/vta-isa-extensions.md)."""
     if op == AluOp.MIN:
         r = np.minimum(d, s)
     elif op == AluOp.MAX:
@@ -103,6 +113,8 @@ def _alu(op: int, d: np.ndarray, s: np.ndarray) -> np.ndarray:
         left_amt = np.clip(-s, 0, 32)
         left = np.where(left_amt >= 32, 0, d << np.minimum(left_amt, 31))
         r = np.where(s >= 0, right, left)
+    elif op == AluOp.MUL and wide is not None:
+        r = _mul_shr(d, s, *wide)
     elif op == AluOp.MUL:
         r = d * s
     elif op == AluOp.CLP:
@@ -280,6 +292,8 @@ class _Machine:
         dst, src, _ = ix
         n = dst.size
         self.counters["alu_uops"] += n
+        # accelgen: the (otherwise unused) reset bit of an ALU MUL selects MULSHR, shift/round from the immediate
+        wide = mulshr_params(insn.imm) if insn.reset and insn.alu_opcode == AluOp.MUL else None
         if self.trace is not None:
             bounds = range(n + 1)
         elif insn.use_imm and np.unique(dst).size == n:
@@ -293,7 +307,7 @@ class _Machine:
                 v = np.int64(insn.imm)
             else:
                 v = acc[src[s:e]].astype(np.int64)
-            acc[dst[s:e]] = _alu(insn.alu_opcode, d, v)
+            acc[dst[s:e]] = _alu(insn.alu_opcode, d, v, wide)
             if self.trace is not None:
                 self._record(idx, MemId.ACC, dst[s:e])
 

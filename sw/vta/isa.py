@@ -14,13 +14,30 @@ from .config import (VTAConfig, Opcode, MemId, AluOp, LOOP_ITER_BITS, ALU_IMM_BI
 
 __all__ = ["Field", "mem_fields", "store_fields", "gemm_fields", "alu_fields", "uop_fields",
            "MemInsn", "GemmInsn", "AluInsn", "FinishInsn", "Uop", "decode_insn", "encode_program",
-           "InsnError", "PAD_MIN_BIT", "RQ_SHIFT_MAX"]
+           "InsnError", "PAD_MIN_BIT", "RQ_SHIFT_MAX",
+           "MULSHR_ROUND_BIT", "mulshr_imm", "mulshr_params"]
 
 # accelgen extension: LOAD bit 58 (unused in 0.0.2) pads with the minimum value instead of 0.
 PAD_MIN_BIT = 58
 # accelgen extension: STORE bits [63:58] (unused in 0.0.2) requantise in the store path:
 # [58] rq_en, [59] rq_relu, [63:60] rq_shift (docs/vta-isa-extensions.md).
 RQ_SHIFT_MAX = 15
+# accelgen extension: an ALU MUL with the (for ALU otherwise unused) ``reset`` bit set is MULSHR:
+# dst = low32((dst * operand + (2**(sh-1) if rnd else 0)) >> sh) on the exact 64-bit product, with
+# sh = imm[5:0] and rnd = imm[6] (docs/vta-isa-extensions.md). The operand is acc[src] (or sext(imm) as usual).
+MULSHR_ROUND_BIT = 6
+
+
+def mulshr_imm(shift: int, rnd: bool) -> int:
+    """The immediate of a MULSHR: shift 0..63 in bits [5:0], rounding in bit 6."""
+    if not isinstance(shift, int) or not 0 <= shift <= 63:
+        raise InsnError(f"MULSHR: shift must be an integer in 0..63, not {shift!r}")
+    return shift | (int(bool(rnd)) << MULSHR_ROUND_BIT)
+
+
+def mulshr_params(imm: int) -> tuple:
+    """``(shift, rnd)`` of a MULSHR immediate."""
+    return imm & 63, bool((imm >> MULSHR_ROUND_BIT) & 1)
 
 
 class InsnError(ValueError):

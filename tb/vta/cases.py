@@ -379,6 +379,91 @@ _ALU_IMM_HAZARDS = [
 ]
 
 
+# --- accelgen MULSHR (ALU MUL with the wide bit): requantisation multiply -----------------------------------
+def _mulshr_ref(a, b, sh, rnd):
+    """Python-int reference: low 32 bits of (a*b + rounding) >> sh (exact 64-bit product)."""
+    flat = [((int(x) * int(y) + ((1 << (sh - 1)) if rnd and sh else 0)) >> sh) for x, y in
+            zip(np.ravel(a), np.ravel(np.broadcast_to(b, np.shape(a))))]
+    return np.array([((v + (1 << 31)) % (1 << 32)) - (1 << 31) for v in flat], np.int64).reshape(np.shape(a))
+
+
+def _mulshr(p, kernel, sh, rnd, imm_operand=False):
+    """Emit a MULSHR (MUL with the wide bit) over ``kernel``."""
+    from sw.vta.isa import AluInsn, mulshr_imm
+    bgn, end = p._kernel(kernel)
+    f = kernel.loop_fields()
+    f.pop("wgt_factor_out")
+    f.pop("wgt_factor_in")
+    imm = mulshr_imm(sh, rnd)
+    return p._emit(AluInsn(uop_bgn=bgn, uop_end=end, alu_opcode=AluOp.MUL, reset=True, use_imm=imm_operand,
+                           imm=imm, **f))
+
+
+def alu_mulshr(cfg, name="alu_mulshr"):
+    """MULSHR on full-range int32 operands: shifts 0, 1, 17, 31, 40, 62, 63 with and without rounding (vector
+    operand), one with the immediate as operand, and a chain whose src is the previous iteration's dst."""
+    n = min(8, cfg.acc_depth // 32)
+    rng = np.random.default_rng(77)
+    shape = (n,) + _acc_shape(cfg)
+    shifts = [(0, False), (1, True), (17, True), (31, False), (31, True), (40, True), (62, True), (63, True)]
+    a = rng.integers(-(1 << 31), 1 << 31, size=(len(shifts) + 1,) + shape)
+    a[0].reshape(-1)[:4] = [-(1 << 31), -(1 << 31), (1 << 31) - 1, 1]   # extremes
+    b = rng.integers(-(1 << 31), 1 << 31, size=(len(shifts) + 1,) + shape)
+    b[0].reshape(-1)[:4] = [-(1 << 31), (1 << 31) - 1, (1 << 31) - 1, -1]
+    chain = rng.integers(-(1 << 20), 1 << 20, size=(n,) + _acc_shape(cfg))
+    m_row = rng.integers(1 << 30, 1 << 31, size=(1,) + _acc_shape(cfg))
+    k = len(shifts) + 1
+    p = Program(cfg)
+    data = np.concatenate(list(a) + list(b) + [chain, m_row])
+    total = data.shape[0]
+    p.load(MemId.ACC, 0, p.alloc(MemId.ACC, data), 0, 1, total, total)
+    lin = lambda d, s_: Kernel([Uop(dst=d * n, src=s_ * n)], iter_out=n, dst_factor_out=1, src_factor_out=1)
+    exp = []
+    for j, (sh, rnd) in enumerate(shifts):
+        _mulshr(p, lin(j, k + j), sh, rnd)
+        exp.append(_mulshr_ref(a[j], b[j], sh, rnd))
+    _mulshr(p, lin(k - 1, 0), 9, True, imm_operand=True)    # operand = sext(imm) = 9 | 64 = 73, shift 9
+    exp.append(_mulshr_ref(a[k - 1], np.int64(73), 9, True))
+    # chain: dst[i] = mulshr(dst[i-1] ... ) -- src = previous iteration's dst (forwarding), multiplier m_row
+    cbase, mrow = 2 * k * n, 2 * k * n + n
+    p.alu(Kernel([Uop(dst=cbase + 1, src=cbase)], iter_out=n - 1, dst_factor_out=1, src_factor_out=1), AluOp.MOV)
+    _mulshr(p, Kernel([Uop(dst=cbase, src=mrow)], iter_out=n, dst_factor_out=1, src_factor_out=0), 30, True)
+    c = chain.astype(np.int64).copy()
+    for i in range(1, n):
+        c[i] = c[i - 1]
+    for i in range(n):
+        c[i] = _mulshr_ref(c[i], m_row[0], 30, True)
+    out = _store_acc32(p, total)
+    want = np.concatenate(exp + list(b) + [c, m_row])
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), want, name))
+
+
+def alu_mulshr_hazard(cfg, name="alu_mulshr_hazard"):
+    """MULSHR back to back on one index (dst == src), then ADD/SHR consuming its result in the next cycles:
+    the requantisation sequence MULSHR, ADD (vector), SHR (vector) on 24 entries with forwarding."""
+    n = 24
+    rng = np.random.default_rng(43)
+    acc0 = rng.integers(-(1 << 24), 1 << 24, size=(n,) + _acc_shape(cfg))
+    m = rng.integers(1 << 30, 1 << 31, size=(1,) + _acc_shape(cfg))
+    c = rng.integers(0, 1 << 10, size=(1,) + _acc_shape(cfg))
+    sh = rng.integers(1, 12, size=(1,) + _acc_shape(cfg))
+    p = Program(cfg)
+    p.load(MemId.ACC, 0, p.alloc(MemId.ACC, np.concatenate([acc0, m, c, sh])), 0, 1, n + 3, n + 3)
+    one = lambda src: Kernel([Uop(dst=0, src=src)], iter_out=n, dst_factor_out=1, src_factor_out=0)
+    _mulshr(p, one(n), 33, False)
+    p.alu(one(n + 1), AluOp.ADD)
+    p.alu(one(n + 2), AluOp.SHR)
+    _mulshr(p, Kernel([Uop(dst=0, src=0)], iter_out=3), 2, True)     # dst == src three times in a row
+    acc = acc0.astype(np.int64)
+    acc = _mulshr_ref(acc, m[0], 33, False)
+    acc = wrap32(acc + c[0])
+    acc = _shr_ref(acc, sh[0].astype(np.int64))
+    for _ in range(3):
+        acc[0] = _mulshr_ref(acc[0], acc[0], 2, True)
+    out = _store_acc32(p, n)
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), acc, name))
+
+
 # --- long single-instruction programs (initiation-interval measurement) --------------------------------
 _U, _I, _O = 16, 16, 16  # uops x iter_in x iter_out = 4096 iterations
 
@@ -495,6 +580,8 @@ CASES: dict[str, Callable[[VTAConfig], Case]] = {
     "gemm_hazard_mixed": _named(gemm_hazard, name="gemm_hazard_mixed", dsts=[0, 0, 1, 0, 2, 1, 1, 2]),
     "alu_hazard_vec": _named(alu_hazard, name="alu_hazard_vec", kernels=_ALU_VEC_HAZARDS),
     "alu_hazard_imm": _named(alu_hazard, name="alu_hazard_imm", kernels=_ALU_IMM_HAZARDS),
+    "alu_mulshr": alu_mulshr,
+    "alu_mulshr_hazard": alu_mulshr_hazard,
     "gemm_long": gemm_long,
     "alu_vec_long": alu_vec_long,
 }
