@@ -28,13 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from .config import AluOp, MemId, VTAConfig
-from .isa import RQ_SHIFT_MAX, Uop
+from .isa import RQ_SHIFT_MAX, AluInsn, Uop, mulshr_imm
 from .network import Layer, Network, NetworkError, run_reference
 from .runtime import Kernel, Program
 from .tps import MapError, conv_geom, evaluate, naive_bytes, naive_row_bytes, search, tic_eff, units
 
 __all__ = ["compile_layer", "compile_network", "blocked", "unblocked", "read_output", "check_output",
-           "MapError", "LAYER_FILE", "EXPECTED_FILE", "MANIFEST_FILE"]
+           "GraphRequant", "GraphAdd", "compile_program", "MapError", "LAYER_FILE", "EXPECTED_FILE", "MANIFEST_FILE"]
 
 LAYER_FILE = "layer.json"
 EXPECTED_FILE = "expected.npy"
@@ -63,6 +63,7 @@ class _Out:
     program: Program
     out_buf: object
     meta: dict
+    in_bufs: list = dataclasses.field(default_factory=list)   # (Buffer, tensor name) of the blocked inputs
 
 
 def _store_tile(p, out, *, abase, block_stride, rows_elems, dram_block_stride, dram0, nblocks, requant):
@@ -90,6 +91,104 @@ def _requant_ops(p, kernel, shift, relu, fused):
     return None
 
 
+class GraphRequant:
+    """The integer graph's requantisation ``clamp(rshift_round(acc * m[c], s[c]) + zp, qmin, qmax)`` (all values in
+    the int8 domain) as VTA ALU work: MULSHR (exact 64-bit product) plus ADD/SHR with per-channel operand rows.
+
+    Uniform shift (every channel the same ``s``): ``MULSHR(acc, m[c], s, round)`` then ``ADD zp`` (imm).
+    Per-channel shifts: with ``a = min(s) - 1`` and ``b[c] = s[c] - a``,
+    ``rshift_round(v, s) + zp = (floor(v / 2**a) + 2**(b-1) + zp * 2**b) >> b`` exactly (floor of a floor), so
+    ``MULSHR(acc, m[c], a)`` (no rounding), ``ADD`` the row ``k[c] = 2**(b-1) + zp * 2**b``, ``SHR`` by the row ``b[c]``.
+    The clamp is the STORE's saturation when ``[qmin, qmax]`` is ``[-128, 127]`` or ``[0, 127]``, else ALU MAX/MIN.
+    ``acc_bound[c]`` (a bound on ``|acc|``) proves that no intermediate leaves int32; otherwise :class:`MapError`.
+    Channels whose multiplier is so small that the output is ``zp`` for every possible accumulator get ``m = 0``.
+    """
+
+    def __init__(self, name, mult, shift, zp, qmin, qmax, acc_bound):
+        mult = np.atleast_1d(np.asarray(mult, np.int64))
+        shift = np.atleast_1d(np.asarray(shift, np.int64))
+        n = max(mult.size, shift.size, np.size(acc_bound))
+        self.mult = np.broadcast_to(mult, (n,)).copy()
+        self.shift = np.broadcast_to(shift, (n,)).copy()
+        bound = np.broadcast_to(np.asarray(acc_bound, np.int64), (n,))
+        self.zp, self.qmin, self.qmax = int(zp), int(qmin), int(qmax)
+        if not -128 <= self.qmin <= self.qmax <= 127 or not -(1 << 15) <= self.zp < 1 << 15:
+            raise MapError(f"layer {name!r}: clamp [{qmin}, {qmax}] / zero point {zp} outside the int8 domain")
+        self.uniform = bool(np.all(self.shift == self.shift[0]))
+        if self.uniform:
+            self.a = int(self.shift[0])
+            self.b = np.zeros(n, np.int64)
+            self.k = np.zeros(n, np.int64)
+            return
+        self.a = int(self.shift.min()) - 1
+        self.b = self.shift - self.a
+        tb = -(-(bound * self.mult) >> self.a)          # ceil(bound * m / 2**a) >= |floor(acc * m / 2**a)|
+        dead = (self.b > 23) & (tb < (np.int64(1) << np.minimum(self.b - 1, 62)))
+        self.mult[dead], self.b[dead], tb[dead] = 0, 1, 0   # output is zp for every accumulator
+        if np.any(self.b > 23):
+            c = int(np.argmax(self.b > 23))
+            raise MapError(f"layer {name!r}: requantisation shifts {int(self.shift.min())}..{int(self.shift.max())} "
+                           f"differ by more than 23 bits (channel {c}) and the channel's output is not constant")
+        self.k = (np.int64(1) << (self.b - 1)) + self.zp * (np.int64(1) << self.b)
+        if np.any(tb + np.abs(self.k) >= 1 << 31):
+            c = int(np.argmax(tb + np.abs(self.k) >= 1 << 31))
+            raise MapError(f"layer {name!r}: requantisation of channel {c} needs more than 32 bits "
+                           f"(|acc| <= {int(bound[c])}, multiplier {int(self.mult[c])}, shift {int(self.shift[c])})")
+
+    @property
+    def n_rows(self):
+        return 1 if self.uniform else 3
+
+    def rows(self, nblocks, block):
+        """Operand rows for ``nblocks`` channel blocks: multipliers, then (per-channel shifts) constants and shifts;
+        (n_rows * nblocks, 1, block) int32."""
+        out = []
+        for v, fill in ((self.mult, 0), (self.k, 0), (self.b, 1))[:self.n_rows]:
+            r = np.full(nblocks * block, fill, np.int64)
+            r[:v.size] = v
+            out.append(r.reshape(nblocks, 1, block))
+        return np.concatenate(out).astype(np.int32)
+
+    def clamp_in_store(self):
+        return (self.qmin, self.qmax) in ((-128, 127), (0, 127))
+
+
+def _mulshr(p, kernel, shift, rnd):
+    """Emit MULSHR (ALU MUL with the wide bit, docs/vta-isa-extensions.md) over ``kernel`` (operand acc[src])."""
+    bgn, end = p._kernel(kernel)
+    f = kernel.loop_fields()
+    f.pop("wgt_factor_out")
+    f.pop("wgt_factor_in")
+    return p._emit(AluInsn(uop_bgn=bgn, uop_end=end, alu_opcode=AluOp.MUL, reset=True, use_imm=False,
+                           imm=mulshr_imm(shift, rnd), **f))
+
+
+def _graph_requant_ops(p, kern, rq: GraphRequant, row_base, nblocks_total):
+    """ALU work of a graph requantisation; ``kern(src_row or None)`` gives the tile kernel (src advancing one row per
+    block from ``src_row``). Returns (STORE requant argument, number of ALU passes)."""
+    passes = 0
+    if rq.uniform:
+        _mulshr(p, kern(row_base), rq.a, True)
+        passes += 1
+        if rq.zp:
+            p.alu(kern(None), AluOp.ADD, imm=rq.zp)
+            passes += 1
+    else:
+        _mulshr(p, kern(row_base), rq.a, False)
+        p.alu(kern(row_base + nblocks_total), AluOp.ADD)
+        p.alu(kern(row_base + 2 * nblocks_total), AluOp.SHR)
+        passes += 3
+    if rq.clamp_in_store():
+        return (0, rq.qmin == 0), passes
+    if rq.qmin > -128:
+        p.alu(kern(None), AluOp.MAX, imm=rq.qmin)
+        passes += 1
+    if rq.qmax < 127:
+        p.alu(kern(None), AluOp.MIN, imm=rq.qmax)
+        passes += 1
+    return (0, False), passes
+
+
 def _tile_kernel(abase, nblocks, block_stride, elems, src=None):
     """One micro-op over ``nblocks`` accumulator blocks of ``elems`` entries; ``src`` (a per-block row, e.g. the
     bias) advances one entry per block."""
@@ -102,11 +201,13 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     g = conv_geom(layer, cfg, notes)
     residual = layer.residual is not None
     res_gemm = residual and -128 <= layer.residual_scale <= 127
+    rq = layer.rq
+    rq_rows = rq.n_rows if rq is not None else 0
     if tiling is None:
-        t, tps, n_tilings = search(g, cfg, residual=residual, res_gemm=res_gemm, objective=objective)
+        t, tps, n_tilings = search(g, cfg, residual=residual, res_gemm=res_gemm, objective=objective, rq_rows=rq_rows)
     else:
         t, n_tilings = tiling, 1
-        tps = evaluate(g, t, cfg, residual=residual, res_gemm=res_gemm)
+        tps = evaluate(g, t, cfg, residual=residual, res_gemm=res_gemm, rq_rows=rq_rows)
         if not tps["fits"]:
             raise MapError(f"layer {layer.name!r}: tiling {t} does not fit: {tps['reason']}")
     bi, bo, k2 = cfg.block_in, cfg.block_out, g.k * g.k
@@ -128,6 +229,7 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     bias = np.zeros(g.ocb * bo, np.int32)
     bias[:o] = layer.b
     bias_buf = p.alloc(MemId.ACC, bias.reshape(g.ocb, 1, bo))
+    rq_buf = p.alloc(MemId.ACC, rq.rows(g.ocb, bo)) if rq is not None else None
     res_buf = None
     if residual:
         res_buf = p.alloc(MemId.INP if res_gemm else MemId.ACC_8BIT,
@@ -139,6 +241,7 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     wgt_tile = t.toc * tw * k2
     acc_tile = t.toc * t.th * g.ow
     bias_base = cfg.acc_depth - g.ocb
+    rq_base = bias_base - rq_rows * g.ocb
     ident = g.wgt_entries if resident else cfg.wgt_depth - 1   # the scale * I weight block
     us = units(g, t, resident)
     n_tiles = us[-1].tile + 1
@@ -175,6 +278,10 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     def tile_kernels(u, ab, src=False):
         return _tile_kernel(ab * acc_tile, t.toc, t.th * g.ow, u.rows * g.ow, bias_base + u.oc0 if src else None)
 
+    def rq_kernel(u, ab):
+        return lambda row: _tile_kernel(ab * acc_tile, t.toc, t.th * g.ow, u.rows * g.ow,
+                                        None if row is None else row + u.oc0)
+
     def res_kernel(u, ab):
         return Kernel([Uop(dst=ab * acc_tile, src=res_base + ab * acc_tile, wgt=ident)], iter_out=t.toc,
                       iter_in=u.rows * g.ow, dst_factor_out=t.th * g.ow, dst_factor_in=1,
@@ -187,8 +294,12 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
             kernels += [tile_kernels(u, ab, src=True), tile_kernels(u, ab)]
             if res_gemm:
                 kernels.append(res_kernel(u, ab))
+        if u.last and rq is not None:
+            kernels += [rq_kernel(u, ab)(row) for row in [None] + [rq_base + j * g.ocb for j in range(rq_rows)]]
     p.preload(kernels)
     p.load(MemId.ACC, bias_base, bias_buf, 0, 1, g.ocb, g.ocb)
+    if rq is not None:
+        p.load(MemId.ACC, rq_base, rq_buf, 0, 1, rq_rows * g.ocb, rq_rows * g.ocb)
 
     stats = {"gemm_iterations": 0, "alu_iterations": 0}
     for u, ib, wb, ab in states():
@@ -205,7 +316,7 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
                     n = (u.rows - 1) * g.s + g.k
                     r0, r1 = max(v0, 0), min(v0 + n, g.h)
                     p.load(MemId.INP, sram, inp, (blk * g.h + r0) * g.w, r1 - r0, g.w, g.w,
-                           y_pad=(r0 - v0, v0 + n - r1), x_pad=(g.p, g.p))
+                           y_pad=(r0 - v0, v0 + n - r1), x_pad=(g.p, g.p), pad_min=layer.pad_min)
         if u.load_wgt:
             if resident:
                 p.load(MemId.WGT, 0, wgt, 0, 1, g.wgt_entries + res_gemm, g.wgt_entries + res_gemm)
@@ -262,13 +373,16 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
         p.dep_push("compute", "load")
         if u.last:
             n_alu = len(p.insns)
-            rq = _requant_ops(p, tile_kernels(u, ab), layer.shift, layer.relu, fused)
+            if rq is not None:
+                store_rq, _ = _graph_requant_ops(p, rq_kernel(u, ab), rq, rq_base, g.ocb)
+            else:
+                store_rq = _requant_ops(p, tile_kernels(u, ab), layer.shift, layer.relu, fused)
             stats["alu_iterations"] += (len(p.insns) - n_alu) * t.toc * elems
             p.dep_push("compute", "store")
             p.dep_pop("compute", "store")
             _store_tile(p, out, abase=abase, block_stride=t.th * g.ow, rows_elems=elems,
                         dram_block_stride=g.oh * g.ow, dram0=(u.oc0 * g.oh + u.oh0) * g.ow, nblocks=t.toc,
-                        requant=rq)
+                        requant=store_rq)
             p.dep_push("store", "compute")
     for _ in range(min(n_acc, n_tiles)):
         p.dep_pop("store", "compute")
@@ -276,7 +390,7 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     meta = {"tiling": t.to_dict(), "tilings_enumerated": n_tilings, "tps": tps,
             "naive_bytes": naive_bytes(g), "naive_row_bytes": naive_row_bytes(g),
             "weights_resident": resident, "notes": notes, **stats}
-    return _Out(p, out, meta)
+    return _Out(p, out, meta, [(inp, layer.inputs[0])] + ([(res_buf, layer.residual)] if residual else []))
 
 
 def _lower_pool_add(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool) -> _Out:
@@ -362,10 +476,119 @@ def _lower_pool_add(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool) ->
         p.dep_pop("store", "compute")
     p.finish()
     meta = {"tiling": {"th": th, "rows_in": rows_max, "tiles": len(tiles)}, "notes": notes, **stats}
-    return _Out(p, out, meta)
+    return _Out(p, out, meta, list(zip(srcs, layer.inputs)))
 
 
-def _job_bytes(p: Program) -> dict:
+class GraphAdd:
+    """The integer graph's ``add`` in the int8 domain:
+    ``clamp(rshift_round((a - zp_a) * m_a + (b - zp_b) * m_b, s) + zp, qmin, qmax)`` exactly, on 32-bit ALU lanes.
+
+    The ~40-bit sum is split at bit ``t = 16`` of the multipliers (``m = m_hi * 2**t + m_lo``):
+    ``H = a*m_a_hi + b*m_b_hi + K_H`` and ``L = a*m_a_lo + b*m_b_lo + K_L`` (zero points folded into the constants
+    ``K``), and ``out = (H + (L >> t)) >> (s - t)`` with ``K_H`` holding the rounding ``2**(s-1-t)`` and ``zp * 2**(s-t)``
+    (floor of a floor, exact). 13 ALU passes per output entry (MOV x2, MUL x4, ADD x5, SHR x2) on operand rows.
+    """
+
+    T = 16
+
+    def __init__(self, name, m_a, m_b, shift, zp_a, zp_b, zp, qmin, qmax):
+        t, s = self.T, int(shift)
+        if s - 1 < t:
+            raise MapError(f"layer {name!r}: add shift {s} < {t + 1} (input scales over 2**14 times the output's)")
+        self.name, self.shift = name, s
+        self.qmin, self.qmax = int(qmin), int(qmax)
+        if not -128 <= self.qmin <= self.qmax <= 127:
+            raise MapError(f"layer {name!r}: clamp [{qmin}, {qmax}] outside the int8 domain")
+        mask = (1 << t) - 1
+        ah, al, bh, bl = int(m_a) >> t, int(m_a) & mask, int(m_b) >> t, int(m_b) & mask
+        k_l = -(zp_a * al + zp_b * bl)
+        k_h = -(zp_a * ah + zp_b * bh) + (1 << (s - 1 - t)) + zp * (1 << (s - t))
+        lmax = 128 * (al + bl) + abs(k_l)
+        hmax = 128 * (ah + bh) + abs(k_h) + (lmax >> t) + 1
+        if max(lmax, hmax, max(ah, al, bh, bl)) >= 1 << 31:
+            raise MapError(f"layer {name!r}: add multipliers {m_a}, {m_b} with shift {s} need more than 32 bits")
+        self.consts = [ah, bh, al, bl, k_l, k_h]
+
+    def clamp_in_store(self):
+        return (self.qmin, self.qmax) in ((-128, 127), (0, 127))
+
+
+def _lower_graph_add(layer: Layer, cfg: VTAConfig, tensors: dict) -> _Out:
+    """:class:`GraphAdd` over the whole blocked tensor as one flat sequence of accumulator entries, in tiles of
+    ``E`` entries, double-buffered against the store module (LOAD ACC_8BIT of both inputs in the compute module)."""
+    ga: GraphAdd = layer.add
+    bo = cfg.block_out
+    c, h, w = layer.in_shape
+    nb = -(-c // bo)
+    total = nb * h * w
+    p = Program(cfg)
+    srcs = [p.alloc(MemId.ACC_8BIT, blocked(tensors[i].reshape(layer.in_shape), bo)) for i in layer.inputs]
+    rows = p.alloc(MemId.ACC, np.repeat(np.asarray(ga.consts, np.int64)[:, None, None], bo, axis=2).astype(np.int32))
+    out = p.alloc(MemId.OUT, total)
+    n_rows = len(ga.consts)
+    E = min(total, (cfg.acc_depth - n_rows) // 8)
+    if E < 1:
+        raise MapError(f"layer {layer.name!r}: the {cfg.acc_depth}-entry accumulator is too small for the add")
+    row0 = cfg.acc_depth - n_rows
+    MA_HI, MB_HI, MA_LO, MB_LO, K_L, K_H = range(row0, row0 + n_rows)
+    tiles = [(e0, min(E, total - e0)) for e0 in range(0, total, E)]
+
+    def k(dst, n, src=None, row=False):
+        return Kernel([Uop(dst=dst, src=0 if src is None else src)], iter_out=1, iter_in=n, dst_factor_in=1,
+                      src_factor_in=0 if (src is None or row) else 1)
+
+    def program(buf, n):
+        A, B, A2, B2 = (buf * 4 * E + j * E for j in range(4))
+        ops = [(k(A2, n, A), AluOp.MOV, None), (k(B2, n, B), AluOp.MOV, None),
+               (k(A, n, MA_HI, True), AluOp.MUL, None), (k(B, n, MB_HI, True), AluOp.MUL, None),
+               (k(A, n, B), AluOp.ADD, None),
+               (k(A2, n, MA_LO, True), AluOp.MUL, None), (k(B2, n, MB_LO, True), AluOp.MUL, None),
+               (k(A2, n, B2), AluOp.ADD, None), (k(A2, n, K_L, True), AluOp.ADD, None),
+               (k(A2, n), AluOp.SHR, ga.T), (k(A, n, A2), AluOp.ADD, None), (k(A, n, K_H, True), AluOp.ADD, None),
+               (k(A, n), AluOp.SHR, ga.shift - ga.T)]
+        if not ga.clamp_in_store():
+            if ga.qmin > -128:
+                ops.append((k(A, n), AluOp.MAX, ga.qmin))
+            if ga.qmax < 127:
+                ops.append((k(A, n), AluOp.MIN, ga.qmax))
+        return A, B, ops
+
+    p.preload([kk for j, (_, n) in enumerate(tiles) for kk, _, _ in program(j % 2, n)[2]])
+    p.load(MemId.ACC, row0, rows, 0, 1, n_rows, n_rows)
+    stats = {"gemm_iterations": 0, "alu_iterations": 0}
+    rq = (0, ga.qmin == 0) if ga.clamp_in_store() else (0, False)
+    for j, (e0, n) in enumerate(tiles):
+        A, B, ops = program(j % 2, n)
+        if j >= 2:
+            p.dep_pop("store", "compute")
+        p.load(MemId.ACC_8BIT, A, srcs[0], e0, 1, n, n)
+        p.load(MemId.ACC_8BIT, B, srcs[1], e0, 1, n, n)
+        for kk, op, imm in ops:
+            p.alu(kk, op, imm=imm)
+        stats["alu_iterations"] += len(ops) * n
+        p.dep_push("compute", "store")
+        p.dep_pop("compute", "store")
+        p.store(A, out, e0, 1, n, n, requant=rq)
+        p.dep_push("store", "compute")
+    for _ in range(min(2, len(tiles))):
+        p.dep_pop("store", "compute")
+    p.finish()
+    meta = {"tiling": {"entries": E, "tiles": len(tiles)}, "notes": [], **stats}
+    return _Out(p, out, meta, list(zip(srcs, layer.inputs)))
+
+
+def compile_program(layer: Layer, cfg: VTAConfig, tensors: dict, *, fused=True, tiling=None,
+                    objective="cycles") -> _Out:
+    """Lower ``layer`` into a finished :class:`Program` (inputs from ``tensors``) without writing a job:
+    ``(program, out_buf, meta, in_bufs)``; ``in_bufs`` lets a caller swap in other input data."""
+    if layer.type in ("conv2d", "dense"):
+        return _lower_conv(layer, cfg, tensors, fused, tiling, objective)
+    if layer.type == "add" and layer.add is not None:
+        return _lower_graph_add(layer, cfg, tensors)
+    return _lower_pool_add(layer, cfg, tensors, fused)
+
+
+def job_bytes(p: Program) -> dict:
     """DRAM bytes each memory type moves, from the emitted LOAD/STORE instructions."""
     from .config import Opcode
     tot = {}
@@ -386,13 +609,10 @@ def compile_layer(layer: Layer, cfg: VTAConfig, tensors: dict, job_dir, *, fused
     MapError
         The layer cannot be mapped (the message names the layer and the reason).
     """
-    if layer.type in ("conv2d", "dense"):
-        lowered = _lower_conv(layer, cfg, tensors, fused, tiling, objective)
-    else:
-        lowered = _lower_pool_add(layer, cfg, tensors, fused)
+    lowered = compile_program(layer, cfg, tensors, fused=fused, tiling=tiling, objective=objective)
     p = lowered.program
     job_dir = Path(job_dir)
-    est = lowered.meta["gemm_iterations"] + lowered.meta["alu_iterations"] + _job_bytes(p)["total"]
+    est = lowered.meta["gemm_iterations"] + lowered.meta["alu_iterations"] + job_bytes(p)["total"]
     p.write_job(job_dir, cycle_limit=cycle_limit or 4 * est + 200_000)
     expected = tensors[layer.name] if layer.name in tensors else None
     if expected is not None:
@@ -401,7 +621,7 @@ def compile_layer(layer: Layer, cfg: VTAConfig, tensors: dict, job_dir, *, fused
     rec = {"name": layer.name, "type": layer.type, "macs": layer.macs, "fused_requant": fused,
            "in_shape": list(layer.in_shape), "out_shape": [c, h, w],
            "out": {"addr": lowered.out_buf.addr, "nbytes": lowered.out_buf.nbytes, "block": cfg.block_out},
-           "dram_bytes": _job_bytes(p), "insns": len(p.insns), "layer": layer.to_dict(), **lowered.meta}
+           "dram_bytes": job_bytes(p), "insns": len(p.insns), "layer": layer.to_dict(), **lowered.meta}
     (job_dir / LAYER_FILE).write_text(json.dumps(rec, indent=1, default=_json_default) + "\n")
     return rec
 

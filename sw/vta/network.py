@@ -85,6 +85,12 @@ class Layer:
     residual_scale: int = 0
     w: np.ndarray | None = dataclasses.field(default=None, repr=False)
     b: np.ndarray | None = dataclasses.field(default=None, repr=False)
+    # Integer-graph lowering (sw/vta/lower.py): the graph's per-channel requantisation instead of ``shift``/``relu``
+    # (a :class:`sw.vta.compile.GraphRequant`), LOAD padding with the minimum (-128, the zero point of the input
+    # in the int8 domain) instead of 0, and the exact graph ``add`` (a :class:`sw.vta.compile.GraphAdd`).
+    rq: object = dataclasses.field(default=None, repr=False)
+    pad_min: bool = False
+    add: object = dataclasses.field(default=None, repr=False)
 
     @property
     def macs(self) -> int:

@@ -156,11 +156,13 @@ def tic_eff(g: ConvGeom, t: Tiling):
     return t.toc // g.ocb_pg * g.icb_w if g.grouped else t.tic
 
 
-def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False, res_gemm=False):
+def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False, res_gemm=False, rq_rows=0):
     """Scratchpad use, DRAM bytes and estimated cycles of tiling ``t``; a dict with ``fits`` and ``reason``.
 
     ``residual``: the layer adds a residual tensor (read once); ``res_gemm``: it is added by the GEMM, from
-    double-buffered input-scratchpad tiles and one identity weight block.
+    double-buffered input-scratchpad tiles and one identity weight block. ``rq_rows``: operand rows per output
+    block of the graph requantisation (resident in the accumulator next to the bias, one ALU pass each plus
+    the MULSHR; :class:`sw.vta.compile.GraphRequant`).
     """
     n_sp = -(-g.oh // t.th)
     n_oc = g.ocb // t.toc
@@ -180,10 +182,10 @@ def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False, res_gemm
     uops_per = t.toc * tw * k2
     # GEMM kernels: one per (inp buffer, acc buffer) and, for resident weights, per weight tile.
     n_kernels = n_inp * n_acc * (n_oc * n_ic if resident else (1 if n_oc * n_ic == 1 else 2))
-    uops = n_kernels * uops_per + 3 * n_acc * n_oc + 8
+    uops = n_kernels * uops_per + (3 + (rq_rows + 1 if rq_rows else 0)) * n_acc * n_oc + 8
     use = {"inp": n_inp * inp_tile + (n_acc * acc_tile if res_gemm else 0),
            "wgt": g.wgt_entries + extra_wgt if resident else 2 * wgt_tile + extra_wgt,
-           "acc": n_acc * acc_tile + g.ocb, "uop": uops}
+           "acc": n_acc * acc_tile + g.ocb * (1 + rq_rows), "uop": uops}
     cap = {"inp": cfg.inp_depth, "wgt": cfg.wgt_depth, "acc": cfg.acc_depth, "uop": cfg.uop_depth}
     reason = ""
     for k in ("inp", "wgt", "acc", "uop"):
@@ -225,6 +227,8 @@ def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False, res_gemm
             ni += 1
         loads.append(lc + 40 * ni)
         c = u.rows * g.ow * t.toc * tw * k2 + 8
+        if u.last and rq_rows:
+            c += (rq_rows if rq_rows > 1 else 2) * t.toc * u.rows * g.ow
         if u.first:
             c += entries * (2 if res_gemm else (3 if residual else 1)) + (2 * entries if residual and not res_gemm else 0)
         computes.append(c)
@@ -256,7 +260,7 @@ def candidates(g: ConvGeom):
                     yield Tiling(th, toc, tic, order)
 
 
-def search(g: ConvGeom, cfg: VTAConfig, *, residual=False, res_gemm=False, objective="cycles"):
+def search(g: ConvGeom, cfg: VTAConfig, *, residual=False, res_gemm=False, objective="cycles", rq_rows=0):
     """The best tiling that fits.
 
     ``objective="bytes"`` minimises DRAM bytes (spec section 7), ties broken by estimated cycles;
@@ -278,7 +282,7 @@ def search(g: ConvGeom, cfg: VTAConfig, *, residual=False, res_gemm=False, objec
     best, n, smallest = None, 0, None
     for t in candidates(g):
         n += 1
-        r = evaluate(g, t, cfg, residual=residual, res_gemm=res_gemm)
+        r = evaluate(g, t, cfg, residual=residual, res_gemm=res_gemm, rq_rows=rq_rows)
         if not r["fits"]:
             if t.th == 1 and smallest is None:
                 smallest = r["reason"]
