@@ -19,6 +19,7 @@ TENSORS = ("IF", "OF", "FL")
 # count as irrelevant to IF as in the paper (the sliding-window overlap is folded into the innermost count).
 IRRELEVANT = {"IF": ("FX", "FY", "K"), "OF": ("FX", "FY", "C"), "FL": ("X", "Y", "B")}
 _ALIASES = {"F_X": "FX", "F_Y": "FY", "N": "B"}
+MAX_BOUND = 1 << 20
 
 
 class DseError(ValueError):
@@ -82,6 +83,9 @@ class Layer:
     def __post_init__(self):
         for key in LOOPS + ("stride_y", "stride_x"):
             _positive_int({key: getattr(self, key)}, key, f"layer {self.name!r}")
+            if getattr(self, key) > MAX_BOUND:
+                raise DseError(f"layer {self.name!r}: {key} = {getattr(self, key):,} is beyond any DNN layer "
+                               f"(limit {MAX_BOUND:,}): the search would take hours")
 
     @property
     def bounds(self) -> tuple:

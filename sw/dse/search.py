@@ -22,7 +22,7 @@ from .mapping import Mapping, format_dataflow, parse_dataflow
 from .model import Context, evaluate
 from .arch import tile_elements
 
-__all__ = ["CANONICAL_ORDERS", "search_blocking", "blocking_spread", "spatial_candidates", "explore_dataflows",
+__all__ = ["CANONICAL_ORDERS", "check_searchable", "search_blocking", "blocking_spread", "spatial_candidates", "explore_dataflows",
            "explore_memory", "SearchResult", "resolve_dataflow", "best_per_pair", "four_to_sixteen"]
 
 _I = {n: i for i, n in enumerate(LOOPS)}
@@ -52,6 +52,19 @@ def _divisors(n):
 
 # Refuse searches whose tile space would take hours (the product of the divisor counts of the loop bounds).
 MAX_TILE_CANDIDATES = 2_000_000
+
+
+def check_searchable(layer):
+    """Refuse up front a layer whose tile space (the product of the divisor counts of its bounds) would make
+    the blocking search take hours."""
+    n = 1
+    for b in layer.bounds:
+        n *= len(_divisors(int(b)))
+    if n > MAX_TILE_CANDIDATES:
+        raise DseError(f"layer {layer.name!r}: loop bounds {', '.join(f'{k}={v}' for k, v in zip(LOOPS, layer.bounds))} "
+                       f"give {n:,} tile candidates per level (limit {MAX_TILE_CANDIDATES:,}): the search would take "
+                       f"hours; split the layer")
+    return n
 
 
 def _divisor_tuples(q) -> np.ndarray:
@@ -292,6 +305,7 @@ def search_blocking(layer, arch, spatial, *, name=None) -> SearchResult:
         Per array dimension ``[(loop index, factor), ...]`` or a U|V string with factors (``"C16|K16"``).
     """
     t0 = time.perf_counter()
+    check_searchable(layer)
     if isinstance(spatial, str):
         spatial = resolve_dataflow(layer, arch, spatial)
     ctx = Context(layer, arch, spatial)

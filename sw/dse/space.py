@@ -34,7 +34,7 @@ import numpy as np
 from .layer import IRRELEVANT, LOOPS, TENSORS, DseError
 from .mapping import format_dataflow
 from .model import Context
-from .search import _ORDERS, _divisor_tuples, _valid_tiles, search_blocking
+from .search import _ORDERS, _divisor_tuples, _valid_tiles, check_searchable, search_blocking
 
 __all__ = ["dim_options", "enumerate_space", "explore_space", "lower_bound"]
 
@@ -225,19 +225,36 @@ def _tier0(layer, arch, keys):
     return out
 
 
-def explore_space(layer, arch, min_util=0.5, pairs=True, progress=None, max_searches=None):
+def explore_space(layer, arch, min_util=0.5, pairs=True, progress=None, max_searches=None, seeds=()):
     """Exact best unrolling over the explored space (see the module doc).
 
     Returns a dict: best (mapping row), rows (every unrolling searched exactly, by energy), stats (space
     sizes, vectors and unrollings bounded, searched, pruned by a bound, seconds). ``max_searches`` caps the
-    exact searches (then the result is no longer guaranteed exact: stats["exact"] says so)."""
+    exact searches (then the result is no longer guaranteed exact: stats["exact"] says so). ``seeds``:
+    unrollings explored whatever their utilisation (e.g. the paper's loop pairs, so that the result is never
+    worse than theirs)."""
     import heapq
     t0 = time.perf_counter()
+    check_searchable(layer)
+    if not 0 <= min_util <= 1:
+        raise DseError(f"min_util must be between 0 and 1, not {min_util}")
     cands, st = enumerate_space(layer, arch, min_util, pairs)
     if not cands:
         raise DseError(f"no unrolling of layer {layer.name!r} reaches utilisation {min_util} on {arch.name!r}")
     S = st.pop("S")
     st.pop("util")
+    have = {tuple(tuple(d) for d in c) for c in cands}
+    extra = []
+    for sp in seeds:
+        sp = tuple(tuple((int(j), int(f)) for j, f in d if f > 1) for d in sp)
+        sp = sp + ((),) * (2 - len(sp))
+        if sp not in have and (sp[1], sp[0]) not in have:
+            have.add(sp)
+            extra.append(sp)
+    if extra:
+        cands = cands + extra
+        S = np.concatenate([S, np.array([_svec([x for d in sp for x in d]) for sp in extra])])
+    st["seeds_added"] = len(extra)
     keys, inv = np.unique(S, axis=0, return_inverse=True)
     inv = inv.ravel()
     groups = [[] for _ in range(len(keys))]
