@@ -18,17 +18,49 @@ import numpy as np
 from .ir import Graph
 from .reference import dequantize, quantize_input, run
 
-__all__ = ["OrtIntermediates", "layer_agreement", "summarize", "prediction_agreement", "predict"]
+__all__ = ["OrtIntermediates", "layer_agreement", "summarize", "prediction_agreement", "predict", "ort_session",
+           "PRECISE"]
 
 _ONNX_TYPE = {"int8": 3, "uint8": 2, "int32": 6}
+
+#: onnxruntime session config for exact integer kernels. By default on x64 CPUs without AVX-512 VNNI,
+#: onnxruntime rewrites int8 QDQ activations to uint8 and runs u8 x s8 kernels whose pairwise int16 sums
+#: (vpmaddubsw) saturate, so its results can differ from the ONNX operator definitions by several LSBs;
+#: ``session.x64quantprecision=1`` selects the slower exact kernels. See docs/networks.md.
+PRECISE = {"session.x64quantprecision": "1"}
+
+
+def ort_session(model, precise: bool = True, threads: int = 1):
+    """An onnxruntime CPU session on a path or serialised model; ``precise`` selects the exact x64 kernels
+    where onnxruntime has them (QDQ models; its QOperator int8 kernels are s8 x s8 and exact already, and some,
+    such as QGemm, refuse the option: the default kernels are used then). ``session.precise`` says which."""
+    import onnxruntime as rt
+    src = model if isinstance(model, bytes) else str(model)
+
+    def make(p):
+        so = rt.SessionOptions()
+        so.log_severity_level = 3
+        so.intra_op_num_threads = threads
+        if p:
+            for k, v in PRECISE.items():
+                so.add_session_config_entry(k, v)
+        s = rt.InferenceSession(src, so, providers=["CPUExecutionProvider"])
+        s.precise = p
+        return s
+
+    if precise:
+        try:
+            return make(True)
+        except Exception:  # noqa: BLE001 - onnxruntime raises its own exception types
+            pass
+    return make(False)
 
 
 class OrtIntermediates:
     """An onnxruntime session on a copy of the model whose integer intermediate tensors are graph outputs."""
 
-    def __init__(self, graph: Graph, model_path, threads: int = 1):
+    def __init__(self, graph: Graph, model_path, threads: int = 1, precise: bool = True):
         import onnx
-        import onnxruntime as ort
         m = onnx.load(str(model_path))
         have = {o.name for o in m.graph.output}
         produced = {o for n in m.graph.node for o in n.output}
@@ -40,10 +72,7 @@ class OrtIntermediates:
             if onnx_name not in have:
                 m.graph.output.append(onnx.helper.make_tensor_value_info(
                     onnx_name, _ONNX_TYPE[graph.tensors[t].dtype], None))
-        so = ort.SessionOptions()
-        so.log_severity_level = 3
-        so.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        self.session = ort_session(m.SerializeToString(), precise, threads)
         self.input = self.session.get_inputs()[0].name
         self.outputs = [o.name for o in self.session.get_outputs()]
         self.float_output = m.graph.output[0].name
@@ -92,13 +121,10 @@ def predict(graph: Graph, x) -> int:
     return int(np.argmax(dequantize(graph, out, v).reshape(-1)))
 
 
-def prediction_agreement(graph: Graph, model_path, xs, ort: OrtIntermediates | None = None) -> dict:
-    """Predicted classes of the graph reference and of onnxruntime on each float input in ``xs``."""
-    import onnxruntime as rt
-    so = rt.SessionOptions()
-    so.log_severity_level = 3
-    so.intra_op_num_threads = 1
-    s = rt.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
+def prediction_agreement(graph: Graph, model_path, xs, precise: bool = True) -> dict:
+    """Predicted classes of the graph reference and of onnxruntime (exact kernels unless ``precise=False``)
+    on each float input in ``xs``."""
+    s = ort_session(model_path, precise)
     name = s.get_inputs()[0].name
     ours, theirs = [], []
     for x in xs:

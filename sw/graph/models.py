@@ -385,21 +385,24 @@ def build(name, out=DEFAULT_DIR, log=None, **params) -> ModelFiles:
     return ModelFiles(name, folder, folder / "float.onnx", folder / "qdq.onnx", folder / "qoperator.onnx", info)
 
 
-def ort_session(path):
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    so.intra_op_num_threads = 1
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-
-
 def digits_accuracies(folder) -> dict:
-    """Test accuracy of the float, QDQ and QOperator digits models under onnxruntime."""
+    """Test accuracy of the float, QDQ and QOperator digits models under onnxruntime, with its exact integer
+    kernels and (``*_default``) with its default x64 kernels (see :data:`sw.graph.agreement.PRECISE`)."""
+    from .agreement import ort_session
     _, _, xte, yte = digits_data()
     res = {}
     for key, f in (("float_ort_accuracy", "float.onnx"), ("qdq_ort_accuracy", "qdq.onnx"),
                    ("qoperator_ort_accuracy", "qoperator.onnx")):
-        s = ort_session(Path(folder) / f)
-        pred = np.array([s.run(None, {"input": x[None]})[0].argmax() for x in xte])
-        res[key] = float((pred == yte).mean())
+        for suffix, precise in (("", True), ("_default", False)):
+            if f == "float.onnx" and not precise:
+                continue
+            s = ort_session(Path(folder) / f, precise)
+            pred = np.array([s.run(None, {"input": x[None]})[0].argmax() for x in xte])
+            res[key.replace("_accuracy", suffix + "_accuracy") if suffix else key] = float((pred == yte).mean())
+        if f != "float.onnx":  # the integer graph reference of the same model
+            from .agreement import predict
+            from .onnx_import import import_onnx
+            g = import_onnx(Path(folder) / f)
+            pred = np.array([predict(g, x[None]) for x in xte])
+            res[key.replace("_ort_", "_graph_")] = float((pred == yte).mean())
     return res
