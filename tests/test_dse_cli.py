@@ -44,6 +44,11 @@ def test_cli_dataflows_and_memory(tmp_path, capsys):
     assert rc == 0
     d = json.loads((tmp_path / "d.json").read_text())
     assert len(d["pairs"]) == 15 and d["pairs_within"] < 0.046
+    # The whole space: never worse than the best loop pair, and exact over what it explores.
+    sp = d["space"]
+    assert sp["stats"]["exact"] and sp["stats"]["complete"] > 100_000 and sp["stats"]["searched"] >= 1
+    assert sp["best"]["energy_pJ"] <= sp["paper_best"]["energy_pJ"] and sp["gain"] >= 0
+    assert "whole space:" in capsys.readouterr().out
     assert (tmp_path / "dataflows-alexnet_conv3_b1.png").exists()
     rc = main(["dse", "memory", "--layer", f"{CFG}/alexnet_conv3_b1.json", "--arch", f"{CFG}/explore_16x16.json",
                "--rf", "32,512", "--sram", "128K,256K", "--out", str(tmp_path / "m.json"), "--plot-dir", str(tmp_path)])
@@ -99,3 +104,96 @@ def test_rtl_cycles_from_the_engines_bench_formats(tmp_path):
         {"name": "pool1", "type": "maxpool", "cycles": 7}]}]}))
     found, f = bridges.find_rtl_cycles("vta", vtafile)
     assert f == vtafile and found == {"C2": 200}
+
+
+def _tiny_onnx(path):
+    """conv 3->8 (float), a QDQ-wrapped conv 8->8 stride 2 (int8 weights behind DequantizeLinear), a
+    depthwise conv (group 8), a QLinearConv and a MatMul classifier."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper as nh
+    init = [nh.from_array(np.zeros((8, 3, 3, 3), np.float32), "w1"), nh.from_array(np.zeros((8, 8, 3, 3), np.int8), "w2q"),
+            nh.from_array(np.array(0.1, np.float32), "sc"), nh.from_array(np.array(0, np.int8), "zp"),
+            nh.from_array(np.zeros((8, 1, 3, 3), np.float32), "w3"), nh.from_array(np.zeros((4, 8, 1, 1), np.int8), "w4"),
+            nh.from_array(np.zeros((64, 10), np.float32), "wf"), nh.from_array(np.array([1, -1], np.int64), "shp")]
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+             helper.make_node("QuantizeLinear", ["c1", "sc", "zp"], ["q1"]),
+             helper.make_node("DequantizeLinear", ["q1", "sc", "zp"], ["d1"]),
+             helper.make_node("DequantizeLinear", ["w2q", "sc", "zp"], ["w2"]),
+             helper.make_node("Conv", ["d1", "w2"], ["c2"], name="conv2_qdq", strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["c2", "w3"], ["c3"], name="dw", group=8, pads=[1, 1, 1, 1], strides=[2, 2]),
+             helper.make_node("QuantizeLinear", ["c3", "sc", "zp"], ["q3"]),
+             helper.make_node("QLinearConv", ["q3", "sc", "zp", "w4", "sc", "zp", "sc", "zp"], ["q4"], name="qconv"),
+             helper.make_node("DequantizeLinear", ["q4", "sc", "zp"], ["c4"]),
+             helper.make_node("Reshape", ["c4", "shp"], ["f"]),
+             helper.make_node("MatMul", ["f", "wf"], ["y"], name="fc")]
+    g = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 16, 16])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])], init)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return path
+
+
+def test_cli_energy_model_onnx(tmp_path, capsys):
+    model = _tiny_onnx(tmp_path / "tiny.onnx")
+    out = tmp_path / "net.json"
+    rc = main(["dse", "energy", "--model", str(model), "--arch", f"{CFG}/eyeriss_baseline.json", "--out", str(out),
+               "--no-plot"])
+    assert rc == 0
+    d = json.loads(out.read_text())
+    rows = {r["layer"]: r for r in d["layers"]}
+    assert set(rows) == {"conv1", "conv2_qdq", "dw", "qconv", "fc"}
+    assert rows["dw"]["instances"] == 8 and rows["dw"]["macs"] == 4 * 4 * 9          # one group: K = C = 1
+    assert rows["conv2_qdq"]["shape"] == "K8 C8 8x8 3x3/2" and rows["fc"]["macs"] == 640
+    assert rows["qconv"]["macs"] == 4 * 8 * 4 * 4
+    net = d["network"]
+    assert net["energy_pJ"] == pytest.approx(sum(r["energy_pJ"] * r["instances"] for r in d["layers"]))
+    assert net["macs"] == 16 * 16 * 8 * 27 + 8 * 8 * 8 * 72 + 8 * 144 + 512 + 640
+    assert all(r["search"]["exact"] for r in d["layers"])
+    assert "network:" in capsys.readouterr().out
+
+
+def test_cli_energy_model_resnet18(tmp_path):
+    out = tmp_path / "r.json"
+    rc = main(["dse", "energy", "--model", "resnet18", "--dataflow", "C|K", "--arch", f"{CFG}/eyeriss_baseline.json",
+               "--out", str(out), "--no-plot"])
+    assert rc == 0
+    d = json.loads(out.read_text())
+    assert len(d["layers"]) == 11 and sum(r["instances"] for r in d["layers"]) == 20   # ResNet-18's 20 convs
+    assert d["network"]["macs"] == sum(r["macs"] * r["instances"] for r in d["layers"])
+
+
+@pytest.mark.parametrize("what, message", [
+    ("arch", r"eyeriss.json: levels\[1\] \(SRAM\): access_pj must be >= 0 pJ"),
+    ("bandwidth", r"eyeriss.json: levels\[2\] \(DRAM\): bandwidth_bytes_per_cycle must be a positive number"),
+    ("layer", r"huge.json: .*K = 1,000,000,000 is beyond any DNN layer"),
+    ("tiles", r"big.json: layer 'big': loop bounds .* tile candidates per level .* would take hours"),
+    ("model", r"missing.onnx: no such file"),
+    ("util", r"--min-util must be between 0 and 1"),
+])
+def test_cli_refuses_nonsense_with_one_line(tmp_path, capsys, what, message):
+    d = json.loads(open(f"{CFG}/eyeriss_baseline.json").read())
+    layer = f"{CFG}/alexnet_conv3_b1.json"
+    extra = []
+    if what == "arch":
+        d["levels"][1]["access_pj"] = -20
+    if what == "bandwidth":
+        d["levels"][2]["bandwidth_bytes_per_cycle"] = 0
+    (tmp_path / "eyeriss.json").write_text(json.dumps(d))
+    if what == "layer":
+        layer = tmp_path / "huge.json"
+        layer.write_text(json.dumps({"name": "huge", "K": 10 ** 9, "C": 3, "X": 1, "Y": 1, "FX": 1, "FY": 1}))
+    if what == "tiles":
+        layer = tmp_path / "big.json"
+        layer.write_text(json.dumps({"name": "big", "B": 720720, "K": 720720, "C": 5040, "X": 1, "Y": 1, "FX": 1,
+                                     "FY": 1}))
+    if what == "util":
+        extra = ["--min-util", "2"]
+    if what == "model":
+        argv = ["dse", "energy", "--model", str(tmp_path / "missing.onnx"), "--arch", str(tmp_path / "eyeriss.json")]
+    else:
+        argv = ["dse", "dataflows", "--layer", str(layer), "--arch", str(tmp_path / "eyeriss.json")] + extra
+    rc = main(argv + ["--no-plot", "--out", str(tmp_path / "o.json")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert __import__("re").search(message, err), err
