@@ -34,7 +34,8 @@ import numpy as np
 from .layer import IRRELEVANT, LOOPS, TENSORS, DseError
 from .mapping import format_dataflow
 from .model import Context
-from .search import _ORDERS, _divisor_tuples, _valid_tiles, check_searchable, search_blocking
+from .arch import tile_elements
+from .search import _ORDERS, _divisor_tuples, _spf, _valid_tiles, check_searchable, search_blocking
 
 __all__ = ["dim_options", "enumerate_space", "explore_space", "lower_bound"]
 
@@ -140,6 +141,8 @@ def lower_bound(ctx, fans):
     if len(V0) == 0 or len(V1) == 0:
         return [np.inf for _ in fans]
     Q = ctx.Q
+    # Both parts of the bound only fall as the SRAM tile grows: only the maximal valid tiles matter.
+    V1 = _maximal(ctx, 1, V1)
     irr = np.array([ctx.irr[t] for t in TENSORS])                     # (3, 7)
     # DRAM (level 2) counts for every SRAM tile and canonical order, all at once.
     F = Q // V1                                                        # (n, 7) factors above the SRAM
@@ -175,6 +178,26 @@ def lower_bound(ctx, fans):
         m = np.min(base[:, None] + A @ H, axis=0)
         best = m if best is None else np.minimum(best, m)
     return [inner + float(x) for x in best]
+
+
+def _maximal(ctx, level, V):
+    """The tiles of V (valid at ``level``) that no loop can grow by the smallest prime factor of what is left
+    above them and still fit."""
+    spf = _spf(int(ctx.Q.max()))
+    lv = ctx.arch.levels[level]
+    keep = np.ones(len(V), dtype=bool)
+    for j in range(len(LOOPS)):
+        room = ctx.Q[j] // V[:, j]
+        can = room > 1
+        if not can.any():
+            continue
+        g = V[can].copy()
+        g[:, j] *= spf[room[can]]
+        ext = g if lv.per_pe else g * ctx.S
+        fit = ctx.arch.fits(level, tile_elements(ext, ctx.padded))
+        idx = np.nonzero(can)[0]
+        keep[idx[fit]] = False
+    return V[keep]
 
 
 def _fan(spatial, S, replication_distance):
