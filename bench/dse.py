@@ -14,7 +14,9 @@ from sim.runner import print_table
 from sw.dse import Mapping, bridges, evaluate, load_arch, load_layers
 from sw.dse.layer import read_json
 from sw.dse.plots import plot_breakdown, plot_dataflows, plot_memory
-from sw.dse.search import best_per_pair, blocking_spread, explore_dataflows, explore_memory, search_blocking
+from sw.dse.search import (best_per_pair, blocking_spread, explore_dataflows, explore_memory, search_blocking,
+                           spatial_candidates)
+from sw.dse.space import explore_space
 from sw.data import RESNET18_LAYERS
 
 CFG = "configs/dse"
@@ -102,6 +104,80 @@ def search_times():
     return table
 
 
+# ZigZag (zigzag-dse 3.9.1, LOMA, same 16x16 architecture): its best unrollings on these layers (issue 19).
+ZIGZAG_WINNERS = {"C2": "X14|C16", "C6": "K16|K16", "C10": "C16|K16", "alexnet_conv3_b1": "C16|C16"}
+
+
+def space_study():
+    """The whole spatial space on every ResNet-18 layer and AlexNet CONV3 b1: time, size, best, the gain over
+    the paper's loop pairs and, where ZigZag was measured, its winning unrolling with our best blocking."""
+    arch = load_arch(f"{CFG}/eyeriss_baseline.json")
+    table = []
+    for layer in load_layers(RESNET) + load_layers(f"{CFG}/alexnet_conv3_b1.json"):
+        t0 = time.perf_counter()
+        rows, _ = explore_dataflows(layer, arch)
+        t_paper = time.perf_counter() - t0
+        x = explore_space(layer, arch, seeds=spatial_candidates(layer, arch))
+        st, b = x["stats"], x["best"]
+        row = {"layer": layer.name, "complete": st["complete"], "explored": st["explored"], "searched": st["searched"],
+               "s": st["seconds"], "paper_s": t_paper, "best": b["dataflow"], "pj": b["pJ_per_MAC"],
+               "util": b["utilisation"], "old": rows[0]["dataflow"], "old_pj": rows[0]["pJ_per_MAC"],
+               "gain": 1 - b["energy_pJ"] / rows[0]["energy_pJ"], "zz": "", "zz_pj": float("nan"),
+               "vs_zz": float("nan")}
+        if layer.name in ZIGZAG_WINNERS:
+            z = search_blocking(layer, arch, ZIGZAG_WINNERS[layer.name]).result
+            row.update(zz=ZIGZAG_WINNERS[layer.name], zz_pj=z.pj_per_mac, vs_zz=b["energy_pJ"] / float(z.total))
+        table.append(row)
+    print("\n== Whole spatial space (any loop or loop pair per dimension, ceil factors), 16x16, 512 B RF, 128 KB SRAM")
+    print_table(table, ["layer", ("space", "complete", ",d"), ("explored", "explored", ",d"), ("exact", "searched"),
+                        ("s", "s", ".2f"), ("best", "best"), ("pJ/MAC", "pj", ".4f"), ("util", "util", ".3f"),
+                        ("old best", "old"), ("old pJ/MAC", "old_pj", ".4f"), ("gain", "gain", ".3%"),
+                        ("ZigZag winner", "zz"), ("its pJ/MAC", "zz_pj", ".4f"), ("ours/its", "vs_zz", ".4f")])
+    return table
+
+
+def network_study():
+    """accelgen dse energy --model on the whole ResNet-18 graph (ONNX built by sw.graph.models, 12 distinct conv/FC
+    shapes) and on the built-in table."""
+    import tempfile
+    from sim.cli import main as cli
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            import onnx
+            from sw.graph.models import resnet18_float
+            onnx.save(resnet18_float(), f"{d}/resnet18.onnx")
+            specs = [("onnx", f"{d}/resnet18.onnx"), ("table", "resnet18")]
+        except ImportError:
+            specs = [("table", "resnet18")]
+        for tag, spec in specs:
+            t0 = time.perf_counter()
+            cli(["dse", "energy", "--model", spec, "--arch", f"{CFG}/eyeriss_baseline.json", "--no-plot",
+                 "--out", f"{d}/{tag}.json"])
+            res = json.loads(Path(f"{d}/{tag}.json").read_text())
+            out[tag] = {"wall_s": time.perf_counter() - t0, "network": res["network"],
+                        "layers": [{k: r[k] for k in ("layer", "instances", "dataflow", "pJ_per_MAC", "seconds")}
+                                   for r in res["layers"]]}
+    return out
+
+
+def bypass_and_bandwidth():
+    """Weights bypassing the SRAM and a 2 B/cycle DRAM port, on ResNet-18 C2 (configs/dse/bypass_bw_16x16.json)."""
+    layer = [l for l in load_layers(RESNET) if l.name == "C2"][0]
+    base = load_arch(f"{CFG}/explore_16x16.json")
+    byp = load_arch(f"{CFG}/bypass_bw_16x16.json")
+    table = []
+    for name, arch in (("all tensors in SRAM", base), ("FL bypasses SRAM, DRAM 2 B/cycle", byp)):
+        s = search_blocking(layer, arch, "C|K")
+        r = s.result
+        table.append({"arch": name, "pj": r.pj_per_mac, "dram": float(r.level_total("DRAM")) / r.macs,
+                      "cycles": r.cycles, "stall": r.cycles - r.compute_cycles, "bound": r.bound, "s": s.seconds})
+    print("\n== Per-operand bypass and port bandwidth (C2, C|K)")
+    print_table(table, ["arch", ("pJ/MAC", "pj", ".3f"), ("DRAM pJ/MAC", "dram", ".3f"), ("cycles", "cycles", ",.0f"),
+                        ("stall cycles", "stall", ",.0f"), ("bound", "bound"), ("search s", "s", ".2f")])
+    return table
+
+
 def bridge(engine, config):
     if not Path(config).exists():
         print(f"\n== {engine} bridge: {config} absent, skipped")
@@ -123,6 +199,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     res = {"reproduction": reproduction(plots), "observation1": observation1(plots),
            "observation2": observation2(plots), "search_times": search_times(),
+           "space": space_study(), "bypass_bandwidth": bypass_and_bandwidth(), "network": network_study(),
            "vta": bridge("vta", "configs/vta/default.json"),
            "systolic": bridge("systolic", "configs/systolic/default.json")}
     res["wall_s"] = time.perf_counter() - t0
