@@ -140,3 +140,19 @@ def test_cli_import_bad_models_exit_2_one_line(digits, tmp_path, capsys, case, p
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith(f"accelgen import: {p}: ") and pattern in err, err
     assert not (tmp_path / "g").exists() and not [q for q in tmp_path.iterdir() if q.name.startswith(".")]
+
+
+@pytest.mark.parametrize("fmt,activation,per_channel", [("qdq", "uint8", False), ("qoperator", "uint8", True),
+                                                        ("qdq", "int8", False)])
+def test_tiny_uint8_and_per_tensor_variants(tiny, tmp_path, fmt, activation, per_channel):
+    path = tmp_path / "m.onnx"
+    calib = np.random.default_rng(4).standard_normal((8, 3, 12, 12)).astype(np.float32)
+    models.quantize(tiny.float, path, calib, fmt, per_channel=per_channel, activation=activation)
+    g = import_onnx(path)
+    assert g.tensors[g.inputs[0]].dtype == activation
+    convs = [g.tensors[n.output] for n in g.nodes if n.op == "conv2d"]
+    assert all(t.per_channel == per_channel for t in convs if t.shape[1] > 1)
+    ort = A.OrtIntermediates(g, path)
+    xs = np.random.default_rng(5).standard_normal((6, 1, 3, 12, 12)).astype(np.float32)
+    s = A.summarize([A.layer_agreement(g, path, x, ort=ort) for x in xs])
+    assert s["worst_layer_agree_fraction"] >= 0.999 and s["max_abs_diff"] <= 1, s
