@@ -180,6 +180,119 @@ def lower_bound(ctx, fans):
     return [inner + float(x) for x in best]
 
 
+def _sizes_inner(layer, arch, keys):
+    """Padded tensor sizes (n, 3) and the exact innermost (RF) energy (n,) of each spatial factor vector."""
+    b = np.array(layer.bounds, dtype=np.int64)
+    PB = (-(-b // keys) * keys).astype(np.float64)
+    c = {n: PB[:, j] for j, n in enumerate(LOOPS)}
+    sizes = np.stack([c["B"] * c["C"] * ((c["Y"] - 1) * layer.stride_y + c["FY"]) * ((c["X"] - 1) * layer.stride_x + c["FX"]),
+                      c["B"] * c["K"] * c["Y"] * c["X"], c["K"] * c["C"] * c["FY"] * c["FX"]], axis=1)
+    inner = np.zeros(len(keys))
+    for i, t in enumerate(TENSORS):
+        a = np.prod(PB[:, np.array(_IRR[t])], axis=1)          # every MAC reads the per-PE level 0
+        cnt = 2 * a - 1 if t == "OF" else (a / (layer.stride_x * layer.stride_y) if t == "IF" else a)
+        inner += sizes[:, i] * float(arch.energy(0, t)) * cnt
+    return sizes, inner
+
+
+def batch_bounds(layer, arch, keys, members):
+    """:func:`lower_bound` for many spatial factor vectors at once (the usual RF | SRAM | DRAM hierarchy).
+
+    ``keys`` (g, 7) are the vectors, ``members[i]`` the list of hop patterns ({tensor: fan}) of vector i.
+    Returns one list of bounds per vector. All tiles of all vectors go through each numpy step together."""
+    b = np.array(layer.bounds, dtype=np.int64)
+    Qs = -(-b // keys)
+    ng = len(keys)
+    divs = {}
+    Ds, gids = [], []
+    for g in range(ng):
+        grids = np.meshgrid(*[divs.setdefault(int(q), np.array(_divisors_of(int(q)), dtype=np.int64))
+                              for q in Qs[g]], indexing="ij")
+        D = np.stack([x.ravel() for x in grids], axis=-1)
+        Ds.append(D)
+        gids.append(np.full(len(D), g, dtype=np.int64))
+    D = np.concatenate(Ds)
+    gid = np.concatenate(gids)
+    starts = np.concatenate([[0], np.cumsum([len(x) for x in Ds])[:-1]])
+    Srep, Qrep = keys[gid], Qs[gid]
+    irr = np.array([_IRR[t] for t in TENSORS])                          # (3, 7)
+    ok0 = arch.fits(0, tile_elements(D, layer))
+    G = np.stack([np.maximum.reduceat(np.where(ok0, np.prod(np.where(irr[i], D, 1), axis=1), 0), starts)
+                  for i in range(3)], axis=1).astype(np.float64)        # (g, 3) largest irrelevant RF extent
+    ok1 = arch.fits(1, tile_elements(D * Srep, layer))
+    spf = _spf(int(Qs.max()))
+    keep = ok1.copy()
+    for j in range(len(LOOPS)):
+        room = Qrep[:, j] // D[:, j]
+        can = keep & (room > 1)
+        if not can.any():
+            continue
+        idx = np.nonzero(can)[0]
+        grow = D[idx].copy()
+        grow[:, j] *= spf[room[idx]]
+        fit = arch.fits(1, tile_elements(grow * Srep[idx], layer))
+        keep[idx[fit]] = False
+    D1, g1, Q1 = D[keep], gid[keep], Qrep[keep]
+    sizes, inner = _sizes_inner(layer, arch, keys)
+    e1 = sizes * np.array([float(arch.energy(1, t)) for t in TENSORS])
+    e2 = sizes * np.array([float(arch.energy(2, t)) for t in TENSORS])
+    hopw = sizes * np.array([float(arch.hop_energy(t)) for t in TENSORS])
+    F = Q1 // D1
+    a_all = np.stack([np.prod(np.where(irr[i], F, 1), axis=1) for i in range(3)], axis=1).astype(np.float64)
+    c2 = None
+    for o in _ORDERS:
+        Fo, io = F[:, o], irr[:, o]
+        stay = (Fo[None, :, :] == 1) | io[:, None, :]
+        running = np.cumprod(np.concatenate([np.ones(stay.shape[:2] + (1,), dtype=bool), stay[:, :, :-1]], axis=2),
+                             axis=2, dtype=bool)
+        disc = np.prod(np.where(io[:, None, :] & running, Fo[None, :, :], 1), axis=2).T.astype(np.float64)
+        a2 = a_all / disc
+        cnt = a2.copy()
+        cnt[:, 1] = 2 * a2[:, 1] - 1
+        c = np.sum(cnt * e2[g1], axis=1)
+        c2 = c if c2 is None else np.minimum(c2, c)
+    with np.errstate(divide="ignore"):
+        floor = np.prod(np.where(irr[None, :, :], Qs[:, None, :], 1), axis=2) / G    # (g, 3), inf: no RF tile
+    # Pairs (tile row, hop pattern) of the same vector.
+    rs = np.searchsorted(g1, np.arange(ng))
+    re = np.searchsorted(g1, np.arange(ng), side="right")
+    cg, cfan = [], []
+    for g in range(ng):
+        for fan in members[g]:
+            cg.append(g)
+            cfan.append([fan[t] for t in TENSORS])
+    cg = np.array(cg, dtype=np.int64)
+    H = np.array(cfan, dtype=np.float64) * hopw[cg]                   # (c, 3)
+    n_rows = re[cg] - rs[cg]
+    pair_c = np.repeat(np.arange(len(cg)), n_rows)
+    pair_r = np.repeat(rs[cg], n_rows) + (np.arange(len(pair_c)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows))
+    out = np.full(len(cg), np.inf)
+    if len(pair_c):
+        best = None
+        for ns in ([0, 1], [2], [2]):                                  # IF, OF / FL / FL not stationary
+            at = a_all.copy()
+            for i in ns:
+                at[:, i] = np.maximum(at[:, i], floor[g1, i])
+            cnt = at.copy()
+            cnt[:, 1] = 2 * at[:, 1] - 1
+            base = c2 + np.sum(cnt * e1[g1], axis=1)
+            v = base[pair_r] + np.sum(at[pair_r] * H[pair_c], axis=1)
+            best = v if best is None else np.minimum(best, v)
+        firsts = np.concatenate([[0], np.cumsum(n_rows)[:-1]])
+        has = n_rows > 0
+        out[has] = np.minimum.reduceat(best, firsts[has]) if has.any() else out[has]
+    out = out + inner[cg]
+    res, k = [], 0
+    for g in range(ng):
+        res.append(list(out[k:k + len(members[g])]))
+        k += len(members[g])
+    return res
+
+
+def _divisors_of(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
 def _maximal(ctx, level, V):
     """The tiles of V (valid at ``level``) that no loop can grow by the smallest prime factor of what is left
     above them and still fit."""
@@ -319,27 +432,29 @@ def explore_space(layer, arch, min_util=0.5, pairs=True, progress=None, max_sear
                  state["searched"], len(heap) + state["searched"])
 
     bounded = tier0_pruned = 0
-    for rank, g in enumerate(gorder):
-        if t0b[g] >= state["inc"] * (1 - 1e-12):
+    standard = _standard(Context(layer, arch, cands[0]))
+    rank, size = 0, 16
+    while rank < len(gorder):
+        if t0b[gorder[rank]] >= state["inc"] * (1 - 1e-12):
             tier0_pruned = sum(len(groups[x]) for x in gorder[rank:])
             break
-        members = groups[g]
-        ctx = Context(layer, arch, cands[members[0]])
-        fans = [_fan(cands[n], keys[g], arch.replication_hop_distance) for n in members]
-        try:
-            lb = lower_bound(ctx, fans)
-        except DseError:
-            state["errors"] += len(members)
-            continue
-        bounded += len(members)
-        for n, x in zip(members, lb):
-            if np.isfinite(x) and x < state["inc"]:
-                heapq.heappush(heap, (float(x), n))
-            elif not np.isfinite(x):
-                state["errors"] += 1
-        if rank in (16, 64) or rank % 256 == 255:
-            drain()
-        tell(f"{layer.name}: bounding spatial factor vectors", rank + 1, len(keys))
+        batch = [g for g in gorder[rank:rank + size] if t0b[g] < state["inc"] * (1 - 1e-12)]
+        rank += size
+        size = min(4 * size, 256)
+        fans = [[_fan(cands[n], keys[g], arch.replication_hop_distance) for n in groups[g]] for g in batch]
+        if standard:
+            lbs = batch_bounds(layer, arch, keys[batch], fans)
+        else:
+            lbs = [lower_bound(Context(layer, arch, cands[groups[g][0]]), f) for g, f in zip(batch, fans)]
+        for g, lb in zip(batch, lbs):
+            bounded += len(groups[g])
+            for n, x in zip(groups[g], lb):
+                if np.isfinite(x) and x < state["inc"]:
+                    heapq.heappush(heap, (float(x), n))
+                elif not np.isfinite(x):
+                    state["errors"] += 1
+        drain()
+        tell(f"{layer.name}: bounding spatial factor vectors", min(rank, len(gorder)), len(keys))
     drain()
     if state["best"] is None:
         raise DseError(f"no unrolling of layer {layer.name!r} has a valid blocking on {arch.name!r}")
