@@ -236,8 +236,11 @@ def digits():
 
 
 def _ort_predictions(mf, xte):
-    from sw.graph.models import ort_session
-    s = ort_session(mf.qoperator)
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    so.intra_op_num_threads = 1
+    s = ort.InferenceSession(str(mf.qoperator), so, providers=["CPUExecutionProvider"])
     return np.array([s.run(None, {"input": x[None]})[0].argmax() for x in xte])
 
 

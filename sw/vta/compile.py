@@ -213,7 +213,8 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     bi, bo, k2 = cfg.block_in, cfg.block_out, g.k * g.k
     te = tic_eff(g, t)                   # input blocks of a unit
     tw = g.icb_w if g.grouped else te    # input blocks one output block reads in a unit
-    resident = g.wgt_entries + res_gemm <= cfg.wgt_depth
+    ident_w = bool(layer.identity) and g.grouped and g.icb_w == 1 and not residual
+    resident = ident_w or g.wgt_entries + res_gemm <= cfg.wgt_depth
     p = Program(cfg)
 
     # DRAM tensors.
@@ -225,6 +226,8 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
     wblocks = wpad.reshape(g.ocb, bo, g.icb_w, bi, g.k, g.k).transpose(0, 2, 4, 5, 1, 3).reshape(-1, bo, bi)
     if res_gemm:   # the identity block scaled by residual_scale, right after the weights
         wblocks = np.concatenate([wblocks, (layer.residual_scale * np.eye(bo, bi, dtype=np.int64))[None]])
+    if ident_w:    # every weight block is the identity: keep one, every micro-op reads it
+        wblocks = np.eye(bo, bi, dtype=np.int8)[None]
     wgt = p.alloc(MemId.WGT, wblocks)
     bias = np.zeros(g.ocb * bo, np.int32)
     bias[:o] = layer.b
@@ -271,7 +274,7 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
                     for kw in range(g.k):
                         uops.append(Uop(dst=ab * acc_tile + oc_i * t.th * g.ow,
                                         src=ib * inp_tile + icl * g.in_rows(t.th) * g.wp + kh * g.wp + kw,
-                                        wgt=wrow + kh * g.k + kw))
+                                        wgt=0 if ident_w else wrow + kh * g.k + kw))
         return Kernel(uops, iter_out=u.rows, iter_in=g.ow, dst_factor_out=g.ow, dst_factor_in=1,
                       src_factor_out=rows_in_step, src_factor_in=g.s)
 
@@ -318,7 +321,9 @@ def _lower_conv(layer: Layer, cfg: VTAConfig, tensors: dict, fused: bool, tiling
                     p.load(MemId.INP, sram, inp, (blk * g.h + r0) * g.w, r1 - r0, g.w, g.w,
                            y_pad=(r0 - v0, v0 + n - r1), x_pad=(g.p, g.p), pad_min=layer.pad_min)
         if u.load_wgt:
-            if resident:
+            if ident_w:
+                p.load(MemId.WGT, 0, wgt, 0, 1, 1, 1)
+            elif resident:
                 p.load(MemId.WGT, 0, wgt, 0, 1, g.wgt_entries + res_gemm, g.wgt_entries + res_gemm)
             else:
                 if res_gemm and u.index == 0:

@@ -284,7 +284,9 @@ def _lower_layer(lp, graph, cfg, flat_src):
                                      zp_out=xt.zero_point, qmin=a["qmin"], qmax=a["qmax"])
         L, prep = _conv_like(lp, graph, cfg, x_name=lp.input[0], w=w, bias=bias, strides=strides, pads=pads,
                              groups=c, kernel=k, notes=notes)
-        notes.append("identity depthwise GEMM + requantisation")
+        L.identity = L.groups * cfg.block_in == c and L.kernel == k
+        notes.append("identity depthwise GEMM (one weight block) + requantisation" if L.identity else
+                     "identity depthwise GEMM + requantisation")
     elif lp.op == "maxpool":
         xt = graph.tensors[lp.input[0]]
         k = _square(lp, "kernel", a["kernel"])

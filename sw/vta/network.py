@@ -91,6 +91,7 @@ class Layer:
     rq: object = dataclasses.field(default=None, repr=False)
     pad_min: bool = False
     add: object = dataclasses.field(default=None, repr=False)
+    identity: bool = False    # grouped conv whose every weight block is the identity (pools): one block, reused
 
     @property
     def macs(self) -> int:
