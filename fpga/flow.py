@@ -305,7 +305,7 @@ def _base_report(design, fam, dev, flow, digest):
 
 
 def synth(design: Design, family: str, device: str | None = None, *, root=DEFAULT_ROOT, force=False,
-          timeout=3600.0, dsp=None, log=print) -> dict:
+          timeout=3600.0, dsp=None, log=print, cache_only=False) -> dict | None:
     """Synthesise ``design`` for ``family`` (and size it against ``device``); return the report.
 
     The report has ``resources`` (luts, ffs, brams, dsps), the raw yosys ``cells``, ``capacity`` and
@@ -328,6 +328,8 @@ def synth(design: Design, family: str, device: str | None = None, *, root=DEFAUL
     folder = Path(root) / "synth" / f"{design.label}-{fam.name}-{digest}"
     if not force and (hit := _cached(folder, digest)):
         return _with_device(hit, fam, dev)
+    if cache_only:
+        return None
     folder.mkdir(parents=True, exist_ok=True)
     s = _synthesise_fitting_dsps(design, fam, dev, folder, dsp=dsp, netlist=False, timeout=timeout, log=log)
     s.pop("top")
@@ -372,13 +374,14 @@ def _fmax(rep: dict) -> tuple[float | None, dict]:
 
 def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_SEED, freq=None,
         root=DEFAULT_ROOT, force=False, timeout=7200.0, bitstream=False, dsp=None, router=None,
-        log=print) -> dict:
+        log=print, cache_only=False) -> dict | None:
     """Synthesise, place and route ``design`` on ``device`` (fixed ``seed``); return the report.
 
     The report adds ``fmax_mhz`` (the slowest clock), ``clocks``, ``target_mhz``, the post-route
     ``resources``/``capacity``/``utilisation`` from nextpnr and ``synthesis`` (the yosys counts).
     A design that does not fit (checked on the synthesis counts, then by nextpnr) gets ``status``
     "does not fit" and a message giving the percentages; nextpnr is not run in the first case.
+    ``cache_only`` returns the cached report or None without running a tool.
     ``dsp=False`` builds multipliers from LUTs (as in :func:`synth`); ``router`` picks nextpnr's router
     (``router1``, its default, or ``router2``, which converges where many DSP or block-RAM pins crowd
     one region).
@@ -404,6 +407,8 @@ def pnr(design: Design, family: str, device: str | None = None, *, seed=DEFAULT_
     folder = Path(root) / "pnr" / f"{design.label}-{fam.name}-{dev.name}-{digest}"
     if not force and (hit := _cached(folder, digest)):
         return hit
+    if cache_only:
+        return None
     folder.mkdir(parents=True, exist_ok=True)
     s = _synthesise_fitting_dsps(design, fam, dev, folder, dsp=dsp, netlist=True, timeout=timeout, log=log)
     top = s.pop("top")

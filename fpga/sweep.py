@@ -33,6 +33,8 @@ import time
 import traceback
 from pathlib import Path
 
+from sw.common.contract import check_output_path, staged_output
+
 __all__ = ["SweepError", "load_space", "expand", "evaluate_point", "pareto", "run_sweep", "plot"]
 
 CACHE = Path("build/sweeps/cache")
@@ -214,14 +216,6 @@ _COLUMNS = ["name", ("status", "status"), ("cycles", "cycles", ",d"), ("MAC/cyc"
             ("wall s", "wall_s", ".0f")]
 
 
-def _client(scheduler, workers):
-    from dask.distributed import Client, LocalCluster
-    if scheduler:
-        return Client(scheduler), None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
-    return Client(cluster), cluster
-
-
 def run_sweep(engine: str, space_path, *, scheduler=None, workers=None, out=None, force=False, limit=None,
               log=print) -> int:
     """``accelgen sweep``: evaluate every point (cached ones from the cache), write table, JSON and PNG.
@@ -237,7 +231,7 @@ def run_sweep(engine: str, space_path, *, scheduler=None, workers=None, out=None
         raise SweepError(f"{space_path} is a space for {space['engine']!r}, not {engine!r}")
     points = expand(space, engine)[:limit] if limit else expand(space, engine)
     out = Path(out or Path("build/sweeps") / f"{engine}-{space['name']}")
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_path(out)
     CACHE.mkdir(parents=True, exist_ok=True)
     root = str(Path.cwd().resolve())
 
@@ -253,11 +247,9 @@ def run_sweep(engine: str, space_path, *, scheduler=None, workers=None, out=None
     t0 = time.monotonic()
     if todo:
         from dask.distributed import as_completed
+        from sim.cluster import dask_client
         n_workers = workers or space.get("workers", 2)
-        client, cluster = _client(scheduler, n_workers)
-        log(f"  Dask: {'scheduler ' + scheduler if scheduler else f'LocalCluster of {n_workers} workers'} "
-            f"({client.dashboard_link or 'no dashboard'})", flush=True)
-        try:
+        with dask_client(scheduler, n_workers, log=lambda s: log(s, flush=True)) as client:
             futures = {client.submit(evaluate_point, engine, points[i], space, root, pure=False,
                                      key=f"{engine}-point-{i}-{time.time_ns()}"): i for i in todo}
             for done, fut in enumerate(as_completed(futures), 1):
@@ -269,18 +261,15 @@ def run_sweep(engine: str, space_path, *, scheduler=None, workers=None, out=None
                 msg = (f"{row.get('cycles', 0):,} cycles, {row.get('luts', 0):,} LUTs" if row["status"] == "ok"
                        else row["error"])
                 log(f"  [{done}/{len(todo)}] {row.get('name', i)}: {msg} ({row['wall_s']:.0f} s)", flush=True)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     front = pareto(rows)
     table = format_table(rows, _COLUMNS)
     result = {"engine": engine, "space": str(space_path), "workload": space["workload"], "synth": space["synth"],
               "points": rows, "pareto": [r["name"] for r in front], "wall_s": round(time.monotonic() - t0, 1)}
-    (out / "sweep.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
-    (out / "sweep.txt").write_text(table + "\n")
-    if any(r.get("status") == "ok" for r in rows):
-        plot(rows, out / "pareto.png", f"{engine}: {space['name']} ({len(points)} points)")
+    with staged_output(out) as tmp:        # the previous sweep's files stay until this one is complete
+        (tmp / "sweep.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+        (tmp / "sweep.txt").write_text(table + "\n")
+        if any(r.get("status") == "ok" for r in rows):
+            plot(rows, tmp / "pareto.png", f"{engine}: {space['name']} ({len(points)} points)")
     print(table)
     failed = [r for r in rows if r.get("status") != "ok"]
     for r in failed:

@@ -27,15 +27,7 @@ def register(sub):
     p.add_argument("--seed", type=int, help="override the network's parameter seed")
     p.set_defaults(func=cmd_compile)
 
-    p = sub.add_parser("run", help="run a compiled network layer by layer on the RTL or the golden model")
-    p.add_argument("dir", help="folder written by 'accelgen compile'")
-    p.add_argument("--backend", choices=("rtl", "golden"), default="rtl")
-    p.add_argument("--layers", nargs="+", help="only these layers")
-    p.add_argument("--timeline", type=int, default=0, metavar="N",
-                   help="RTL: sample the busy counters every N cycles (for 'accelgen plot')")
-    p.add_argument("--no-golden-check", action="store_true",
-                   help="RTL: skip comparing each final DRAM image with the golden model's")
-    p.set_defaults(func=cmd_run)
+    # ``accelgen run DIR`` is registered by sim.cli.commands.network, which hands a compiled folder to cmd_run.
 
     p = sub.add_parser("plot", help="utilisation timeline and roofline PNGs of a network run or of one job")
     p.add_argument("path", help="a compiled network folder (after 'accelgen run --timeline N') or one job folder")
