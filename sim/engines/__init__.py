@@ -59,6 +59,9 @@ class EngineSpec:
     lower : callable or None
         ``(graph, config) -> sw.common.network.Lowered`` for engines that run networks (see
         :mod:`sw.common.network`); None while the engine cannot lower the integer graph.
+    energy : callable or None
+        ``(graph, config) -> float``: energy per inference in microjoules from the analytic model (sw/dse), for
+        engines it has a bridge for; the ``accelgen compare`` energy column.
     """
 
     name: str
@@ -75,6 +78,7 @@ class EngineSpec:
     backends: tuple = ("rtl", "golden")
     manifest: Callable[[Any], dict] = lambda cfg: {}
     lower: Callable[[Any, Any], Any] | None = None
+    energy: Callable[[Any, Any], float] | None = None
 
     def is_golden(self, backend: str) -> bool:
         return backend != "rtl"
