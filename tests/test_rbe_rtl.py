@@ -1,6 +1,8 @@
-"""The RBE on Verilator: the cocotb regression (one build per configuration) and jobs through the CLI."""
+"""The RBE on Verilator: the cocotb regression (one build per configuration), jobs through the CLI and the
+memory-latency table of docs/rbe.md (the example job, examples/rbe, on the default configuration)."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +61,35 @@ def test_golden_job_through_the_cli(tmp_path):
     res = read_result(tmp_path / "g")
     assert res["status"] == "ok" and res["cycles"] == 0 and res["macs"] == load_job(job).layer.macs
     np.testing.assert_array_equal(res["y"], golden(case.x, case.w, case.kappa, case.lam, case.layer))
+
+
+def _docs_latency_table():
+    """``{latency: cycles}`` from the table between the ``latency`` markers of docs/rbe.md."""
+    text = (ROOT / "docs" / "rbe.md").read_text()
+    block = text.split("<!-- latency:begin -->")[1].split("<!-- latency:end -->")[0]
+    rows = re.findall(r"^\| (\d+) \| ([\d,]+) \|", block, re.M)
+    return {int(lat): int(cyc.replace(",", "")) for lat, cyc in rows}
+
+
+@pytest.mark.rtl
+def test_latency_moves_the_cycles_as_the_docs_say(tmp_path):
+    """``accelgen sim rbe --latency L`` on examples/rbe (the docs' acceptance layer, default configuration)
+    reproduces docs/rbe.md's latency table exactly; the count grows with the latency."""
+    table = _docs_latency_table()
+    assert set(table) >= {1, 8, 64, 200}, table
+    got = {}
+    for lat in sorted(table):
+        out = tmp_path / f"lat{lat}"
+        assert main(["sim", "rbe", "--job", str(ROOT / "examples" / "rbe"), "--latency", str(lat),
+                     "--out", str(out)]) == 0
+        res = read_result(out)
+        assert res["status"] == "ok" and res["latency"] == lat
+        job = load_job(ROOT / "examples" / "rbe")
+        np.testing.assert_array_equal(res["y"], golden(job.x, job.w, job.kappa, job.lam, job.layer))
+        got[lat] = res["cycles"]
+    assert got == table, f"measured {got}, docs/rbe.md says {table}"
+    lats = sorted(got)
+    assert all(got[a] <= got[b] for a, b in zip(lats, lats[1:])) and got[200] > got[64] > got[1]
 
 
 def test_bad_job_exits_2_and_says_why(tmp_path, capsys):

@@ -7,11 +7,11 @@ import random
 import numpy as np
 import pytest
 
-from sw.common.job import JobError
+from sw.common.contract import BadInput
 from sw.rbe import layout
 from sw.rbe.config import RBEConfig
 from sw.rbe.golden import bitserial, bitserial_acc, conv, golden, normquant
-from sw.rbe.job import load_job, read_result, run_golden, write_job, write_result
+from sw.rbe.job import load_job, metrics, read_result, run_golden, write_job
 from sw.rbe.layer import RBELayer, check_arrays
 from sw.rbe.regs import decode_layer, encode_layer
 from sw.rbe.runtime import plan_layer
@@ -217,10 +217,14 @@ def test_job_round_trip_and_golden(tmp_path):
     path, case = _job(tmp_path, cycle_limit=10_000)
     job = load_job(path)
     assert job.layer == case.layer and job.cycle_limit == 10_000
-    y = run_golden(job)
-    write_result(tmp_path / "out", "ok", 1000, job.layer.macs, 2000, {"passes": 3}, "", y)
+    (tmp_path / "out").mkdir()
+    result = run_golden(job, tmp_path / "out")
+    result.cycles, result.counters = 1000, {"passes": 3}
+    result.metrics.update(metrics(job.layer.macs, 1000, 2000))
+    result.write(tmp_path / "out")
     res = read_result(tmp_path / "out")
     assert res["mac_per_cycle"] == round(job.layer.macs / 1000, 3) and res["binary_ops_per_cycle"] == 2.0
+    assert res["outputs"] == {"y": "y.npy"} and res["counters"] == {"passes": 3}
     assert np.array_equal(res["y"], golden(case.x, case.w, case.kappa, case.lam, case.layer))
 
 
@@ -233,12 +237,43 @@ def test_job_round_trip_and_golden(tmp_path):
     (lambda raw, d: raw["config"].update(PORT_WIDTH=300), "config: PORT_WIDTH must be one of"),
     (lambda raw, d: np.save(d / "x.npy", np.full((5, 6, 32), 8, np.uint8)), r"x\[0, 0, 0\] = 8 is outside QA=3 bits"),
     (lambda raw, d: np.save(d / "w.npy", np.full((64, 3, 3, 32), -16, np.int8)), "outside QW=5 bits"),
-    (lambda raw, d: (d / "lambda.npy").write_text("junk"), "not a readable .npy array"),
+    (lambda raw, d: (d / "lambda.npy").write_text("junk"), "lambda.npy: lambda: not a valid .npy array"),
 ])
 def test_bad_jobs_name_the_field(tmp_path, edit, words):
     path, _ = _job(tmp_path)
     raw = json.loads((path / "job.json").read_text())
     edit(raw, path)
     (path / "job.json").write_text(json.dumps(raw))
-    with pytest.raises(JobError, match=words):
+    with pytest.raises(BadInput, match=words):
         load_job(path)
+
+
+def test_docs_register_table_is_the_register_map():
+    from pathlib import Path
+
+    from sw.rbe.regs import REGS
+    text = (Path(__file__).resolve().parent.parent / "docs" / "rbe.md").read_text()
+    block = text.split("<!-- regs:begin -->\n")[1].split("<!-- regs:end -->")[0]
+    assert block == REGS.markdown()
+
+
+def test_register_map_offsets_and_counters():
+    from sw.rbe.regs import COUNTERS, REGS
+    assert [REGS.offset(n) for n in ("control", "layer", "y_base", "error_code", "debug", "cycles", "bin_ops",
+                                     "bin_ops_peak", "out_stall")] == [0, 4, 0x24, 0x28, 0x2C, 0x40, 0x54, 0x5C, 0x68]
+    assert COUNTERS == ("cycles", "compute_cycles", "offset_cycles", "weight_stall", "patch_stall", "bin_ops",
+                        "bin_ops_peak", "store_writes", "passes", "out_stall")
+    assert REGS["bin_ops"].words == 2 and REGS.span == 0x6C
+
+
+def test_example_job_runs_on_the_golden_backend(tmp_path):
+    from pathlib import Path
+
+    from sim.cli import main
+    ex = Path(__file__).resolve().parent.parent / "examples" / "rbe"
+    job = load_job(ex)
+    assert job.cfg == RBEConfig() and job.layer.k_in == 64 and job.layer.height == 11
+    assert main(["sim", "rbe", "--job", str(ex), "--backend", "golden", "--out", str(tmp_path / "o")]) == 0
+    res = read_result(tmp_path / "o")
+    assert res["status"] == "ok" and res["outputs"] == {"y": "y.npy"}
+    assert np.array_equal(res["y"], golden(job.x, job.w, job.kappa, job.lam, job.layer))

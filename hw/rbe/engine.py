@@ -7,22 +7,41 @@ output tiles. The three readers share the memory port through :class:`hw.common.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.common.bus import MemBusSignature, RegBusSignature, log2
+from hw.common.regfile import RegisterFile
 from hw.common.vme import VME
 from sw.rbe.config import RBEConfig
+from sw.rbe.regs import LAYER_FIELDS, REGS
 
 from .controller import Controller
 from .core import Core
 from .norm_params import NormParams
 from .patch_loader import PatchLoader
-from .regfile import RegFile
 from .store import Store, TileTag
 from .weight_streamer import WeightStreamer
 
-__all__ = ["RBE"]
+__all__ = ["RBE", "LayerReg"]
+
+
+def _layer_layout():
+    fields, pos = {}, 0
+    for n, (lsb, width) in sorted(LAYER_FIELDS.items(), key=lambda kv: kv[1][0]):
+        if lsb > pos:
+            fields[f"_pad{pos}"] = lsb - pos
+        fields[n] = width
+        pos = lsb + width
+    fields["_pad_top"] = 32 - pos
+    return data.StructLayout(fields)
+
+
+#: The ``layer`` register as a layout (field positions from sw/rbe/regs.py).
+LayerReg = _layer_layout()
+
+# Counters that advance by one in cycles where the Controller's ``count_<name>`` output is high.
+_CTRL_COUNTERS = ("compute_cycles", "offset_cycles", "weight_stall", "patch_stall", "out_stall", "passes")
 
 
 class RBE(wiring.Component):
@@ -34,7 +53,7 @@ class RBE(wiring.Component):
 
     Attributes
     ----------
-    host : In(RegBusSignature)   32-bit configuration port (register map in sw/rbe/regs.py)
+    host : In(RegBusSignature)   32-bit configuration port (register block built from ``sw.rbe.regs.REGS``)
     mem : Out(MemBusSignature)   the wide load/store port (PORT_WIDTH bits)
     evt : Out(1)                 end-of-job event (one-cycle pulse)
     busy : Out(1)                a job is running
@@ -54,7 +73,7 @@ class RBE(wiring.Component):
         k, t, pm = cfg.k_tile, cfg.tile, cfg.patch_max
         lpb = log2(cfg.port_bytes)
 
-        m.submodules.regs = regs = RegFile()
+        m.submodules.regs = regs = RegisterFile(REGS, addr_width=self.host.addr.shape().width)
         m.submodules.ctrl = ctrl = Controller(cfg)
         m.submodules.patch = patch = PatchLoader(cfg)
         m.submodules.weights = wst = WeightStreamer(cfg)
@@ -67,10 +86,22 @@ class RBE(wiring.Component):
         wiring.connect(m, patch.rd, vme.readers[1])
         wiring.connect(m, wst.rd, vme.readers[2])
         wiring.connect(m, store.wr, vme.writer)
-        m.d.comb += [self.evt.eq(regs.evt), self.busy.eq(regs.busy), self.finished.eq(regs.finished)]
+
+        # ---- job start and end ----------------------------------------------------------------------------
+        # A start while a job runs is ignored by the engine. The job ends when the Controller is done; a job
+        # refused at start (bad registers) ends the same way with the error bit set and error_code latched.
+        start = Signal()
+        finished, code_latched = Signal(), Signal(4)
+        m.d.comb += start.eq(regs.launch & ~regs.running)
+        m.d.comb += [self.busy.eq(regs.running), self.finished.eq(finished)]
+        m.d.sync += self.evt.eq(regs.running & regs.finish)
+        with m.If(start):
+            m.d.sync += [finished.eq(0), code_latched.eq(0)]
+        with m.If(regs.running & regs.finish):
+            m.d.sync += finished.eq(1)
 
         # ---- job parameters from the registers ----------------------------------------------------------
-        lay = regs.layer
+        lay = LayerReg(regs.layer)
         mode_1x1 = lay.mode
         h_out, w_out = Signal(16), Signal(16)
         m.d.comb += [h_out.eq(Mux(mode_1x1, regs.height, regs.height - 2)),
@@ -104,17 +135,20 @@ class RBE(wiring.Component):
         with m.Elif(~aligned):
             m.d.comb += code.eq(5)
         m.d.comb += bad.eq(code != 0)
-        m.d.comb += [regs.error.eq(bad), regs.error_code.eq(code)]
+        with m.If(regs.running & regs.finish):
+            m.d.sync += code_latched.eq(code)
+        m.d.comb += [regs.error.eq(ctrl.done & bad), regs.error_code.eq(code_latched)]
 
         for unit in (ctrl, patch, wst):
             m.d.comb += [unit.h_out.eq(h_out), unit.w_out.eq(w_out), unit.n_kot.eq(regs.k_out_tiles),
                          unit.n_kit.eq(regs.k_in_tiles), unit.n_q.eq(n_q)]
-        m.d.comb += [ctrl.start.eq(regs.start), ctrl.bad.eq(bad), ctrl.mode_1x1.eq(mode_1x1),
+        m.d.comb += [ctrl.start.eq(start), ctrl.bad.eq(bad), ctrl.mode_1x1.eq(mode_1x1),
                      ctrl.qa.eq(lay.qa), ctrl.qw.eq(lay.qw),
                      ctrl.patch_ready.eq(patch.ready), ctrl.params_loaded.eq(params.loaded),
                      ctrl.w_valid.eq(wst.valid), ctrl.stored.eq(store.stored),
-                     regs.done.eq(ctrl.done), regs.bin_ops_inc.eq(ctrl.bin_ops_inc)]
-        for name in ("compute_cycles", "offset_cycles", "weight_stall", "patch_stall", "out_stall", "passes"):
+                     regs.finish.eq(ctrl.done), regs.count_bin_ops.eq(ctrl.bin_ops_inc),
+                     regs.count_bin_ops_peak.eq(ctrl.bin_ops_inc)]
+        for name in _CTRL_COUNTERS:
             m.d.comb += getattr(regs, f"count_{name}").eq(getattr(ctrl, f"count_{name}"))
         m.d.comb += regs.count_store_writes.eq(store.wr.valid & store.wr.ready)
         m.d.comb += regs.debug.eq(Cat(patch.ready, params.loaded, wst.valid, store.idle, ctrl.inflight,

@@ -1,47 +1,49 @@
 """The RBE's register map (32-bit registers on a byte-addressed configuration port) and job encodings.
 
-Shared by the hardware (``hw.rbe.regfile``), the runtime and the testbench.
+Shared by the hardware (``hw.rbe.engine`` builds its register block from :data:`REGS`), the runtime, the
+testbench and the docs (the table in docs/rbe.md is :meth:`REGS.markdown() <sw.common.regs.RegisterMap.markdown>`).
 """
 
 from __future__ import annotations
 
+from ..common.regs import Reg, RegisterMap
 from .config import RBEConfig
 from .layer import RBELayer
 from .layout import Placement
 
-__all__ = ["REGS", "WRITABLE", "COUNTERS", "LAYER_FIELDS", "encode_layer", "decode_layer", "job_registers",
+__all__ = ["REGS", "COUNTERS", "LAYER_FIELDS", "encode_layer", "decode_layer", "job_registers",
            "STATUS_BUSY", "STATUS_DONE", "STATUS_ERROR", "ERRORS", "DEBUG_BITS", "CTRL_STATES", "describe_wait"]
 
-#: Byte offsets of the registers.
-REGS = {
-    "control": 0x00,        # write bit0 = start; read STATUS_* bits
-    "layer": 0x04,          # LAYER_FIELDS
-    "k_in_tiles": 0x08,
-    "k_out_tiles": 0x0C,
-    "height": 0x10,
-    "width": 0x14,
-    "x_base": 0x18,         # byte addresses: x and y aligned to a chunk, w and norm to a bus beat
-    "w_base": 0x1C,
-    "norm_base": 0x20,
-    "y_base": 0x24,
-    "error_code": 0x28,     # ERRORS, set when a job is refused at start
-    "debug": 0x2C,          # DEBUG_BITS: what the array waits on (read when a job hangs)
-    # counters, cleared at start (read-only)
-    "cycles": 0x40,         # start to end-of-job event
-    "compute_cycles": 0x44,  # cycles issuing a weight word to the array
-    "offset_cycles": 0x48,  # cycles computing the signed-weight offset
-    "weight_stall": 0x4C,   # pass running, no weight word available
-    "patch_stall": 0x50,    # next pass waits for its input patch
-    "bin_ops_lo": 0x54,     # one-bit AND-MACs done on in-precision operands of valid pixels
-    "bin_ops_hi": 0x58,
-    "bin_ops_peak": 0x5C,   # most such operations in one cycle
-    "store_writes": 0x60,   # output chunk writes
-    "passes": 0x64,         # input patches computed
-    "out_stall": 0x68,      # a final pass waits for the output buffers
-}
-WRITABLE = ("layer", "k_in_tiles", "k_out_tiles", "height", "width", "x_base", "w_base", "norm_base", "y_base")
-COUNTERS = ("cycles", "compute_cycles", "offset_cycles", "weight_stall", "patch_stall", "bin_ops_lo",
-            "bin_ops_hi", "bin_ops_peak", "store_writes", "passes", "out_stall")
+#: The host registers (32-bit words at byte offsets): the one table behind the hardware register block
+#: (:class:`hw.common.regfile.RegisterFile`), the testbench accessors, the manifest and docs/rbe.md.
+REGS = RegisterMap("rbe", [
+    Reg("control", 0x00, "ctrl", doc="write 1: start a job; read: bit 0 busy, bit 1 done, bit 2 error"),
+    Reg("layer", 0x04, "rw", doc="mode [0] (1 = 1x1), relu [1], qa [7:4], qw [11:8], qao [15:12], shift [21:16]"),
+    Reg("k_in_tiles", 0x08, "rw", doc="input channels / BINCONV_WIDTH"),
+    Reg("k_out_tiles", 0x0C, "rw", doc="output channels / BINCONV_WIDTH"),
+    Reg("height", 0x10, "rw", doc="input image rows"),
+    Reg("width", 0x14, "rw", doc="input image columns"),
+    Reg("x_base", 0x18, "rw", doc="byte address of x (chunk aligned)"),
+    Reg("w_base", 0x1C, "rw", doc="byte address of the weights (bus-beat aligned)"),
+    Reg("norm_base", 0x20, "rw", doc="byte address of kappa/lambda (bus-beat aligned)"),
+    Reg("y_base", 0x24, "rw", doc="byte address of y (chunk aligned)"),
+    Reg("error_code", 0x28, "status", 4, doc="why a job was refused at start (ERRORS); cleared by a start"),
+    Reg("debug", 0x2C, "status", doc="what the array waits on (DEBUG_BITS; read when a job hangs)"),
+    Reg("cycles", 0x40, "counter", inc_width=0, doc="cycles from start to the end-of-job event"),
+    Reg("compute_cycles", 0x44, "counter", doc="cycles issuing a weight word to the array"),
+    Reg("offset_cycles", 0x48, "counter", doc="cycles computing the signed-weight offset"),
+    Reg("weight_stall", 0x4C, "counter", doc="pass running, no weight word available"),
+    Reg("patch_stall", 0x50, "counter", doc="the next pass waits for its input patch"),
+    Reg("bin_ops", 0x54, "counter", 64, inc_width=24,
+        doc="one-bit AND-MACs on in-precision operands of valid pixels"),
+    Reg("bin_ops_peak", 0x5C, "peak", inc_width=24, doc="most such operations in one cycle"),
+    Reg("store_writes", 0x60, "counter", doc="output chunk writes"),
+    Reg("passes", 0x64, "counter", doc="input patches computed"),
+    Reg("out_stall", 0x68, "counter", doc="a final pass waits for the output buffers"),
+])
+#: Counter names, as in every result's ``counters`` (hardware registers in table order).
+COUNTERS = tuple(REGS.counters())
+#: Bits of the ``control`` word when read (:data:`sw.common.regs.CTRL_BITS`).
 STATUS_BUSY, STATUS_DONE, STATUS_ERROR = 1, 2, 4
 
 #: Fields of the ``layer`` register: name -> (lsb, width).

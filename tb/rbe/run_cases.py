@@ -15,7 +15,7 @@ from sim.cocotb_util import record
 from sw.rbe.golden import golden
 from sw.rbe.runtime import plan_layer
 from tb.rbe.cases import make_case
-from tb.rbe.harness import DEFAULT_LATENCY, ENV_CASES, ENV_LATENCY, env_config
+from tb.rbe.harness import ENV_CASES, env_config, run_options
 from tb.rbe.sim_job import run_plan
 
 
@@ -23,7 +23,7 @@ from tb.rbe.sim_job import run_plan
 async def run_cases(dut):
     cfg = env_config()
     cases = json.loads(open(os.environ[ENV_CASES]).read())
-    default_latency = int(os.environ.get(ENV_LATENCY, DEFAULT_LATENCY))
+    default_latency = run_options().latency
     mismatches = []
     for entry in cases:
         case = make_case(entry["name"], **entry["layer"], seed=entry["seed"], kind=entry.get("kind", "random"))

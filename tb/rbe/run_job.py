@@ -1,25 +1,30 @@
-"""cocotb module: run the job folder named by $RBE_JOB and write $RBE_OUT/result.json and y.npy.
+"""cocotb module: run the job folder named by $RBE_JOB; write $RBE_OUT/y.npy and record the result.
 
-The test passes whenever a result was produced: "timeout" and "error" are results of the job, not failures
-of the testbench.
+The run options (latency, cycle limit) come from :meth:`sw.common.contract.RunOptions.from_env`. The test
+passes whenever a result was produced: "timeout" and "error" are results of the job, not failures of the
+testbench; :func:`tb.rbe.backend.run_rtl` turns the record into the job's ``result.json``.
 """
 
 import os
+from pathlib import Path
 
 import cocotb
+import numpy as np
 
 from sim.cocotb_util import record
-from sw.rbe.job import load_job, write_result
-from tb.rbe.harness import DEFAULT_LATENCY, ENV_JOB, ENV_LATENCY, ENV_OUT
+from sw.rbe.job import Y_FILE, load_job
+from tb.rbe.harness import ENV_JOB, ENV_OUT, run_options
 from tb.rbe.sim_job import DEFAULT_CYCLE_LIMIT, run_plan
 
 
 @cocotb.test()
 async def run_job(dut):
     job = load_job(os.environ[ENV_JOB])
+    options = run_options()
     plan = job.plan()
-    r = await run_plan(dut, job.cfg, plan.image, plan.jobs, latency=int(os.environ.get(ENV_LATENCY, DEFAULT_LATENCY)),
-                       cycle_limit=job.cycle_limit or DEFAULT_CYCLE_LIMIT)
-    y = plan.output(job.cfg, r.image) if r.status == "ok" else None
-    write_result(os.environ[ENV_OUT], r.status, r.cycles, job.layer.macs, r.bin_ops, r.counters, r.message, y)
-    record("job", status=r.status, cycles=r.cycles, message=r.message)
+    r = await run_plan(dut, job.cfg, plan.image, plan.jobs, latency=options.latency,
+                       cycle_limit=options.cycle_limit or job.cycle_limit or DEFAULT_CYCLE_LIMIT)
+    if r.status == "ok":
+        np.save(Path(os.environ[ENV_OUT]) / Y_FILE, plan.output(job.cfg, r.image).astype(np.int32))
+    record("job", status=r.status, cycles=r.cycles, bin_ops=r.bin_ops, counters=r.counters, message=r.message,
+           latency=options.latency)

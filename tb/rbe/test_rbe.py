@@ -1,7 +1,8 @@
 """The RBE cocotb regression: RTL against the golden model, bit-exact, with cycle bounds from the design.
 
-Environment (set by :func:`tb.rbe.harness.run_regression`): RBE_CONFIG, RBE_SEED (default 1), RBE_RANDOM
-(precision triples sampled from the 343-point grid, default 12), RBE_LATENCY.
+Environment (set by :func:`tb.rbe.harness.run_regression`): RBE_CONFIG, RBE_RANDOM (precision triples sampled
+from the 343-point grid, default 12) and the run options (:class:`sw.common.contract.RunOptions`: seed, default
+1; memory latency, default 8).
 """
 
 import os
@@ -13,13 +14,14 @@ from sim.cocotb_util import record
 from sw.rbe.golden import golden
 from sw.rbe.runtime import plan_layer
 from tb.rbe.cases import make_case, regression_cases
-from tb.rbe.harness import DEFAULT_LATENCY, ENV_LATENCY, ENV_SEED, env_config
+from tb.rbe.harness import ENV_RANDOM, env_config, run_options
 from tb.rbe.sim_job import run_plan
 
 CFG = env_config()
-SEED = int(os.environ.get(ENV_SEED, "1"))
-N_GRID = int(os.environ.get("RBE_RANDOM", "12"))
-LATENCY = int(os.environ.get(ENV_LATENCY, DEFAULT_LATENCY))
+OPTIONS = run_options().with_defaults(seed=1)
+SEED = OPTIONS.seed
+N_GRID = int(os.environ.get(ENV_RANDOM, "12"))
+LATENCY = OPTIONS.latency
 
 
 async def run_case(dut, case, *, max_k_out=None):

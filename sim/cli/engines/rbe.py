@@ -1,74 +1,46 @@
-"""``accelgen sim|regress|verilog rbe``: the RBE engine's command-line plugin (see :mod:`sim.engines`)."""
+"""``accelgen regress rbe``: the RBE's regression front end (``accelgen sim rbe`` is the generic driver,
+:mod:`sim.cli.driver`, from ``sim.engines.rbe.SPEC``)."""
 
 import sys
 import time
-from pathlib import Path
 
-from sim.cli.engines._common import (add_job_args, add_latency, check_latency, failure_message, out_dir,
-                                 print_counters, print_waves, start_regression)
+from sim.cli.engines._common import start_regression
 from sim.engines.rbe import DEFAULT_CONFIG, load_config, manifest, top  # noqa: F401
+from sw.common.contract import BadInput, RunOptions
 
-
-
-
-def add_sim_args(p):
-    add_job_args(p, "job folder (job.json + x.npy, w.npy, kappa.npy, lambda.npy)")
-    add_latency(p, 8)
-
-
-def sim(args):
-    from sw.common.job import JobError
-    from sw.rbe.job import load_job, read_result, run_golden, write_result
-    from tb.rbe.harness import dram_capacity, run_job_rtl
-
-    if not check_latency(args):
-        return 2
-    job_dir = Path(args.job)
-    out = out_dir(args)
-    try:
-        job = load_job(job_dir)
-        size = job.plan().image.size
-        if size > dram_capacity(job.cfg):
-            raise JobError(f"{job_dir}: the layer needs {size} bytes of memory, more than the simulated "
-                           f"{dram_capacity(job.cfg)}")
-    except (JobError, ValueError) as e:
-        print(f"accelgen sim: bad job: {e}", file=sys.stderr)
-        write_result(out, "error", 0, 0, 0, {}, f"bad job: {e}")
-        return 2
-
-    t0 = time.monotonic()
-    if args.backend == "golden":
-        write_result(out, "ok", 0, job.layer.macs, 0, {}, "golden model: no timing", run_golden(job))
-    else:
-        run = run_job_rtl(job_dir, out, cfg=job.cfg, waves=args.waves, latency=args.latency)
-        if not (out / "result.json").exists():
-            write_result(out, "error", 0, job.layer.macs, 0, {}, failure_message(run))
-    result = read_result(out)
-    wall = time.monotonic() - t0
-    cyc = result["cycles"]
-    print(f"{args.backend}: status {result['status']}, cycles {cyc:,}, {result['macs']:,} MACs, "
-          f"{result['mac_per_cycle']:,} MAC/cycle, {result['binary_ops_per_cycle']:,} 1-bit MACs/cycle, {wall:.1f} s")
-    if result["message"]:
-        print(f"  {result['message']}")
-    print_counters(result["counters"])
-    print(f"results: {out / 'result.json'}" + (f", {out / 'y.npy'}" if result["y"] is not None else ""))
-    print_waves(args, out)
-    return 0 if result["status"] == "ok" else 1
+#: Tests of :mod:`tb.rbe.test_rbe` (``--testcase`` must name one of them).
+TESTS = ("precision_grid", "edge_values", "split_k_out", "throughput_64x64_11x11", "refused_registers",
+         "hang_report")
+#: Upper bound of ``--random`` (precision triples sampled from the 343-point grid).
+MAX_RANDOM = 343
 
 
 def add_regress_args(p):
-    add_latency(p, 8)
+    p.add_argument("--latency", type=int, help="memory read latency in cycles, 1..65535 (default 8)")
+
+
+def check_regress_args(args) -> RunOptions:
+    """The run options of a regression; :class:`BadInput` for an option out of range or an unknown test."""
+    for name in args.testcase or ():
+        if name not in TESTS:
+            raise BadInput(f"--testcase: no test {name!r}; tests: {', '.join(TESTS)}")
+    if args.random is not None and not 0 <= args.random <= MAX_RANDOM:
+        raise BadInput(f"--random must be 0..{MAX_RANDOM}, not {args.random}")
+    return RunOptions(latency=args.latency, seed=args.seed, waves=args.waves)
 
 
 def regress(args, cfg):
     from sim.runner import print_table, summarize
     from tb.rbe.harness import run_regression
 
-    if not check_latency(args):
+    try:
+        options = check_regress_args(args)
+    except BadInput as e:
+        print(f"accelgen regress rbe: {e}", file=sys.stderr)
         return 2
     test_dir, t0 = start_regression("rbe", cfg, args)
-    res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves, n_random=args.random,
-                         seed=args.seed, latency=args.latency)
+    res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=options.waves, n_random=args.random,
+                         seed=options.seed, latency=options.latency)
     rows = []
     for rec in res.records:
         if rec.get("name") != rec.get("test"):
