@@ -197,3 +197,17 @@ def test_cli_refuses_nonsense_with_one_line(tmp_path, capsys, what, message):
     assert rc == 2
     assert len(err.strip().splitlines()) == 1, err
     assert __import__("re").search(message, err), err
+
+
+def test_cli_dataflows_beats_zigzags_winner_on_c10(tmp_path, capsys):
+    from sw.dse import load_arch
+    from sw.dse.search import search_blocking
+    rc = main(["dse", "dataflows", "--layer", RESNET, "--name", "C10", "--arch", f"{CFG}/eyeriss_baseline.json",
+               "--out", str(tmp_path / "c10.json"), "--no-plot"])
+    assert rc == 0
+    sp = json.loads((tmp_path / "c10.json").read_text())["space"]
+    c10 = [l for l in load_layers(RESNET) if l.name == "C10"][0]
+    zz = search_blocking(c10, load_arch(f"{CFG}/eyeriss_baseline.json"), "C16|K16").result   # ZigZag's winner
+    assert sp["best"]["energy_pJ"] <= float(zz.total)
+    assert sp["gain"] > 0.01                     # the paper's best C16|Y7 leaves 56% of the PEs idle
+    assert "gain over the best loop pair" in capsys.readouterr().out

@@ -4,7 +4,9 @@ A layer is the 7-loop convolution nest (:mod:`.layer`); an architecture is a PE 
 with an energy table (:mod:`.arch`, :mod:`.energy`); a mapping blocks, orders and unrolls the loops
 (:mod:`.mapping`); :func:`evaluate` counts accesses per level and tensor and turns them into energy, cycles and
 utilisation (:mod:`.model`); :mod:`.search` finds the best blocking, explores dataflows and memory sizes;
-:mod:`.bridges` describes the generated engines (VTA, systolic array) as architectures of the model.
+:mod:`.space` explores the complete spatial space exactly (branch and bound); :mod:`.onnx_layers` reads the layers of
+a network (ONNX, graph folder, the ResNet-18 table); :mod:`.bridges` describes the generated engines (VTA, systolic
+array) as architectures of the model.
 """
 
 from .arch import Arch, MemLevel, load_arch
