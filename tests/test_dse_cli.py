@@ -211,3 +211,20 @@ def test_cli_dataflows_beats_zigzags_winner_on_c10(tmp_path, capsys):
     assert sp["best"]["energy_pJ"] <= float(zz.total)
     assert sp["gain"] > 0.01                     # the paper's best C16|Y7 leaves 56% of the PEs idle
     assert "gain over the best loop pair" in capsys.readouterr().out
+
+
+def test_model_layers_agree_across_float_qdq_qoperator_and_graph_folder(tmp_path):
+    # The tiny model of sw.graph (grouped and depthwise convs, pools, concat, Gemm) in every form --model reads.
+    pytest.importorskip("onnxruntime")
+    from sw.dse.onnx_layers import network_layers
+    from sw.graph.models import build
+    from sw.graph.onnx_import import import_onnx
+    from sw.graph.serialize import save
+    mf = build("tiny", out=tmp_path)
+    save(import_onnx(str(mf.qdq)), tmp_path / "graph")
+
+    def shapes(spec):
+        return [(l.bounds, l.stride_x, n) for l, n in network_layers(spec)]
+    ref = shapes(mf.float)
+    assert len(ref) == 5 and ((1, 1, 1, 6, 6, 3, 3), 2, 8) in ref          # depthwise: 8 instances of K = C = 1
+    assert shapes(mf.qdq) == ref and shapes(mf.qoperator) == ref and shapes(tmp_path / "graph") == ref

@@ -6,7 +6,9 @@ keeps the first node's name, ``instances`` counts them). ``spec`` is
 - ``resnet18``: the project's ResNet-18 table (sw/data/resnet18_layers.json, C1..C11 with instance counts);
 - a ``.onnx`` file: Conv (float, QDQ-wrapped: weights behind DequantizeLinear) and QLinearConv nodes, Gemm and
   MatMul, shapes from ``onnx.shape_inference`` (a missing output shape is computed from the attributes);
-  a grouped convolution is ``groups`` instances of its per-group layer (depthwise: K = C = 1);
+  a grouped convolution is ``groups`` instances of its per-group layer (depthwise: K = C = 1); QOperator
+  models (QLinearConv, com.microsoft QGemm) too: where shape inference stops at com.microsoft ops, the shapes
+  come from one onnxruntime run on zeros;
 - a graph folder (``graph.json`` + ``weights.npz`` of sw/graph): its conv2d and dense nodes.
 
 Dilation is folded into the filter extent (the window a dilated filter spans); the MACs of such a layer are
@@ -140,6 +142,16 @@ def onnx_layers(path) -> list:
     def batch1(s):
         return [1] + [v for v in s[1:]]
 
+    def known(s):
+        return s is not None and all(v is not None for v in s[1:])
+
+    wanted = [x for n in g.node if n.op_type in _OPS for x in list(n.input[:1]) + list(n.output[:1])
+              + ([n.input[3]] if n.op_type in ("QLinearConv", "QLinearMatMul", "QGemm") else [n.input[1]])]
+    if any(not known(shape_of(x)) for x in wanted):
+        # Shape inference stops at ops it does not know (com.microsoft QLinear* of a QOperator model): run the
+        # model once on zeros at batch 1 with those tensors as outputs and read their shapes.
+        shapes.update({k: v for k, v in _ort_shapes(model, [x for x in wanted if not known(shape_of(x))]).items()})
+
     out = []
     for i, n in enumerate(g.node):
         name = n.name or f"{n.op_type}_{i}"
@@ -166,14 +178,14 @@ def onnx_layers(path) -> list:
                         sp.append((x[2 + a] + pads[a] + pads[a + nd] - ext) // strides[a] + 1)
                 y = [1, w[0]] + sp
             out.append(_conv_layer(name, x, w, batch1(y), strides, dil, groups, where))
-        elif n.op_type in ("Gemm", "MatMul", "MatMulInteger", "QLinearMatMul"):
-            ai, bi = (n.input[0], n.input[3]) if n.op_type == "QLinearMatMul" else (n.input[0], n.input[1])
+        elif n.op_type in ("Gemm", "QGemm", "MatMul", "MatMulInteger", "QLinearMatMul"):
+            ai, bi = (n.input[0], n.input[3]) if n.op_type in ("QLinearMatMul", "QGemm") else (n.input[0], n.input[1])
             a, b = shape_of(ai), shape_of(bi)
             if a is not None and b is not None and len(a) >= 2 and len(b) >= 2 and a[-1] is None:
                 a = list(a[:-1]) + [b[-2] if n.op_type != "Gemm" or not attr(n, "transB", 0) else b[1]]
             if a is None or b is None or len(b) < 2 or any(v is None for v in b) or any(v is None for v in a[1:]):
                 raise DseError(f"{where}: node {name!r} ({n.op_type}): operand shapes unknown (A {a}, B {b})")
-            if n.op_type == "Gemm":
+            if n.op_type in ("Gemm", "QGemm"):
                 ta, tb = attr(n, "transA", 0), attr(n, "transB", 0)
                 m, kin = (a[1], a[0]) if ta else (a[0], a[1])
                 kout = b[0] if tb else b[1]
@@ -185,11 +197,45 @@ def onnx_layers(path) -> list:
                 rows = math.prod(lead) if lead else 1
                 extra = math.prod(b[:-2]) if len(b) > 2 else 1
                 rows *= extra
-            out.append((Layer(name=_safe(name), B=1 if n.op_type == "Gemm" else int(rows), K=int(kout), C=int(kin),
+            out.append((Layer(name=_safe(name), B=1 if n.op_type in ("Gemm", "QGemm") else int(rows), K=int(kout), C=int(kin),
                               Y=1, X=1, FY=1, FX=1), 1))
     if not out:
         raise DseError(f"{where}: no Conv, QLinearConv, Gemm or MatMul node: nothing to model")
     return out
+
+
+_OPS = ("Conv", "QLinearConv", "ConvInteger", "Gemm", "QGemm", "MatMul", "MatMulInteger", "QLinearMatMul")
+
+
+def _ort_shapes(model, names) -> dict:
+    """Shapes of ``names`` from one onnxruntime run on zeros (symbolic dimensions = 1); {} when that fails."""
+    try:
+        import numpy as np
+        import onnx
+        import onnxruntime as ort
+        from onnx import helper
+        m = onnx.ModelProto()
+        m.CopyFrom(model)
+        have = {o.name for o in m.graph.output}
+        for n in names:
+            if n not in have:
+                m.graph.output.append(helper.make_empty_tensor_value_info(n))
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        inits = {t.name for t in model.graph.initializer}
+        feed = {}
+        for i in sess.get_inputs():
+            if i.name in inits:
+                continue
+            shape = [d if isinstance(d, int) and d > 0 else 1 for d in i.shape]
+            dtype = {"tensor(float)": np.float32, "tensor(uint8)": np.uint8, "tensor(int8)": np.int8,
+                     "tensor(int64)": np.int64, "tensor(int32)": np.int32}.get(i.type, np.float32)
+            feed[i.name] = np.zeros(shape, dtype)
+        outs = sess.run(list(names), feed)
+        return {n: list(o.shape) for n, o in zip(names, outs)}
+    except Exception:                                       # noqa: BLE001 - a best effort; the caller names what is unknown
+        return {}
 
 
 def graph_layers(folder) -> list:
