@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.runner import run_cocotb
 from sw.common.contract import RunOptions
-from sw.common.job import read_result, write_job
+from sw.common.job import DRAM_FILE, RESULT_FILE, write_job
 from sw.common.network import LayerResult, NetworkResult
 from sw.graph.reference import run as graph_run
 from sw.vta import golden
@@ -28,6 +28,14 @@ from sw.vta.lower import batch_items
 from tb.vta.harness import ENV_LATENCY, vta_build
 
 __all__ = ["run_network_rtl"]
+
+
+def _read_result(o):
+    """``result.json`` (status, cycles, message, ... whatever schema version wrote it) plus ``dram``."""
+    r = json.loads((o / RESULT_FILE).read_text())
+    df = o / DRAM_FILE
+    r["dram"] = np.frombuffer(df.read_bytes(), np.uint8).copy() if df.is_file() else None
+    return r
 
 
 def _cycle_limit(L, options):
@@ -98,12 +106,12 @@ def run_network_rtl(lowered, inputs, out, options: RunOptions | None = None, pro
     for i, L, job, o in jobs:
         row = rows[L.name]
         ref = refs[i]
-        if not (o / "result.json").exists():
+        if not (o / RESULT_FILE).exists():
             row.bit_exact = False
             why = getattr(res, "returncode_error", "") or "simulation failed"
             status, msg = "error", f"layer {L.name}: no result ({why}; log {getattr(res, 'log_path', sim_dir)})"
             continue
-        r = read_result(o)
+        r = _read_result(o)
         row.cycles += int(r["cycles"])
         row.dram_bytes += L.dram_bytes()
         if r["status"] != "ok":
