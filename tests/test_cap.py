@@ -259,3 +259,48 @@ def test_segmentation_makes_a_level_two_cycles():
     _, seg, _ = run_op(SEG, "reduce", 8, False, a)
     # 64 rows hold the 128 values; 63 row pairs over 6 levels: 2 cycles per pair become 2 per level.
     assert plain["cycles"] - seg["cycles"] == 2 * 63 - 2 * 6
+
+
+# --- the contract: register table, docs, example, result schema ------------------------------------------
+def test_docs_register_table_is_the_table():
+    from pathlib import Path
+    from sw.cap.regs import REGS
+    text = (Path(__file__).resolve().parent.parent / "docs" / "cap.md").read_text()
+    table = text.split("<!-- regs:begin -->\n", 1)[1].split("<!-- regs:end -->", 1)[0]
+    assert table == REGS.markdown()
+    assert REGS.counters() == ["cycles", "compares", "writes", "reads"]
+    assert [REGS.offset(n) for n in ("ctrl", "prog_len", "status", "cycles", "error_code", "dma_words")] == \
+        [0x00, 0x04, 0x20, 0x24, 0x34, 0x38]
+
+
+def test_manifest_has_the_memory_map():
+    from sim.engines import cap
+    from sw.cap.regs import REGS
+    m = cap.manifest(CFG)
+    assert m["registers"] == REGS.manifest() and cap.SPEC.regs() is REGS
+
+
+def test_example_job_on_the_golden_backend(tmp_path):
+    from pathlib import Path
+    from sim.cli import main
+    from sw.common.contract import RESULT_SCHEMA, Result
+    ex = Path(__file__).resolve().parent.parent / "examples" / "cap"
+    assert main(["sim", "cap", "--job", str(ex), "--backend", "golden", "--out", str(tmp_path / "g")]) == 0
+    res = Result.read(tmp_path / "g")
+    assert res.status == "ok" and res.outputs == {"op0": "op0.npy", "op1": "op1.npy", "op2": "op2.npy"}
+    assert res.cycles == res.counters["cycles"] == sum(o["cycles"] for o in res.metrics["ops"])
+    assert set(RESULT_SCHEMA["required"]) <= set(json.loads((tmp_path / "g" / "result.json").read_text()))
+    job = load_cap_job(ex)
+    a, b = (job.ops[1]["arrs"][k] for k in "ab")
+    np.testing.assert_array_equal(np.load(tmp_path / "g" / "op1.npy"), a @ b)
+
+
+def test_golden_cycle_limit_is_a_timeout(tmp_path):
+    from sim.cli import main
+    job = write_cap_job(tmp_path / "job", CFG, [{"op": "relu", "bits": 4, "signed": True,
+                                                 "inputs": {"a": np.array([1, -2])}}] * 2)
+    out = tmp_path / "o"
+    assert main(["sim", "cap", "--job", str(job), "--backend", "golden", "--cycle-limit", "10", "--out",
+                 str(out)]) == 1
+    res = read_cap_result(out)
+    assert res["status"] == "timeout" and "the cycle limit 10" in res["message"] and res["ops"] == []

@@ -44,3 +44,33 @@ def test_cli_job_rtl_matches_golden(tmp_path):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(r["outputs"][0], ops[0]["inputs"]["a"] * ops[0]["inputs"]["b"])
     np.testing.assert_array_equal(r["outputs"][1], ops[1]["inputs"]["a"] @ ops[1]["inputs"]["b"])
+
+
+@pytest.mark.rtl
+def test_latency_moves_total_cycles_as_the_docs_say(tmp_path):
+    """docs/cap.md: cycles and counters do not depend on --latency; total_cycles grows by dma_read_bursts per
+    latency cycle (examples/cap: 5,451 at latency 1, 5,470 at 2, 6,648 at 64)."""
+    import json
+    from sim.cli import main
+    ex = ROOT / "examples" / "cap"
+    assert main(["sim", "cap", "--job", str(ex), "--backend", "golden", "--out", str(tmp_path / "g")]) == 0
+    g = json.loads((tmp_path / "g" / "result.json").read_text())
+    res = {}
+    for lat in (1, 2, 64):
+        out = tmp_path / f"l{lat}"
+        assert main(["sim", "cap", "--job", str(ex), "--backend", "rtl", "--latency", str(lat), "--out", str(out)]) == 0
+        res[lat] = json.loads((out / "result.json").read_text())
+        assert res[lat]["latency"] == lat
+        assert res[lat]["counters"] == g["counters"] and res[lat]["ops"] == g["ops"]
+        for k in range(3):
+            np.testing.assert_array_equal(np.load(out / f"op{k}.npy"), np.load(tmp_path / "g" / f"op{k}.npy"))
+    bursts = g["dma_read_bursts"]
+    assert bursts == 19
+    for lat in (2, 64):
+        assert res[lat]["total_cycles"] - res[1]["total_cycles"] == (lat - 1) * bursts
+    assert (res[1]["total_cycles"], res[2]["total_cycles"], res[64]["total_cycles"]) == (5451, 5470, 6648)
+    # the cycle limit stops the RTL with status timeout and says what waits on what
+    out = tmp_path / "limit"
+    assert main(["sim", "cap", "--job", str(ex), "--backend", "rtl", "--cycle-limit", "3000", "--out", str(out)]) == 1
+    r = json.loads((out / "result.json").read_text())
+    assert r["status"] == "timeout" and "the cycle limit 3,000 reached with the run still busy" in r["message"]

@@ -1,24 +1,9 @@
 """CAP: the 2D associative processor: CAM array, controller, column/row buffers, DMA and host registers.
 
-Host registers (32-bit, byte offsets):
-
-====== ============ ===== ================================================================================
-offset name         dir   meaning
-====== ============ ===== ================================================================================
-0x00   CTRL         W     bit 0 run the program, bit 1 clear the array in the start cycle, bit 2 start the DMA
-0x04   PROG_LEN     RW    micro-ops to run
-0x08   DMA_ADDR     RW    DRAM word address (64-bit words)
-0x0C   DMA_COUNT    RW    words to move
-0x10   DMA_CFG      RW    bits [1:0] target (0 program, 1 column buffer, 2 row buffer), bit 4 store (to DRAM)
-0x14   DMA_ENTRY    RW    first entry of the target memory
-0x20   STATUS       R     bit 0 run busy, bit 1 DMA busy, bit 2 error
-0x24   CYCLES       R     cycles in which a micro-op executed (last run)
-0x28   COMPARES     R     compare micro-ops (CMP, VCMP) of the last run
-0x2C   WRITES       R     write micro-ops (WR, VWR, LDCOL, SETCOL, LDROW)
-0x30   READS        R     read micro-ops (RDCOL, RDROW)
-0x34   ERROR        R     bits [3:0] code (see :class:`~hw.cap.controller.RunError`), bits [31:8] micro-op pc
-0x38   DMA_WORDS    R     words moved by the current/last DMA transfer
-====== ============ ===== ================================================================================
+The host registers are the table :data:`sw.cap.regs.REGS` (offsets, kinds, meaning; docs/cap.md shows it),
+built by :class:`hw.common.regfile.RegisterFile`. CTRL bit 0 is the register block's ``launch``; the CAP
+also decodes CTRL bits 1 (clear the array in the start cycle) and 2 (start the DMA) from the write, and
+keeps a command written while it is busy away from the register block (ERROR code BUSY).
 """
 
 from amaranth.hdl import Module, Mux, Signal
@@ -26,7 +11,9 @@ from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.common.bus import MemBusSignature, RegBusSignature
+from hw.common.regfile import RegisterFile
 from sw.cap.config import BUS_WIDTH, CAPConfig
+from sw.cap.regs import CTRL_CLEAR_BIT, CTRL_DMA_BIT, CTRL_RUN_BIT, REGS
 
 from .cam_array import CAMArray
 from .controller import Controller, RunError
@@ -34,10 +21,6 @@ from .dma import DMA, Target
 from .layouts import Kind
 
 __all__ = ["CAP", "REGS"]
-
-REGS = {"ctrl": 0x00, "prog_len": 0x04, "dma_addr": 0x08, "dma_count": 0x0C, "dma_cfg": 0x10,
-        "dma_entry": 0x14, "status": 0x20, "cycles": 0x24, "compares": 0x28, "writes": 0x2C, "reads": 0x30,
-        "error": 0x34, "dma_words": 0x38}
 
 
 class CAP(wiring.Component):
@@ -50,7 +33,7 @@ class CAP(wiring.Component):
     Attributes
     ----------
     host : In(RegBusSignature())
-        Host registers (see the module docstring).
+        Host registers (:data:`sw.cap.regs.REGS`).
     mem : Out(MemBusSignature(64))
         DMA master.
     idle : Out(1)
@@ -109,32 +92,33 @@ class CAP(wiring.Component):
         m.d.comb += [ctl.prog_w_addr.eq(dma.entry), ctl.prog_w_data.eq(dma.w_data),
                      ctl.prog_w_en.eq(dma.w_en & (dma.cur_target == Target.PROG))]
 
-        # --- host registers ---------------------------------------------------------------------------
+        # --- host registers: the table's register block; CTRL bits 1 and 2 decoded from the write ----------
         host = self.host
-        regs = {name: Signal(32, name=name) for name in ("prog_len", "dma_addr", "dma_count", "dma_cfg", "dma_entry")}
+        m.submodules.regs = rf = RegisterFile(REGS, addr_width=len(host.addr))
         busy_error = Signal()
-        wr = host.w_stb
-        with m.If(wr):
-            for name, sig in regs.items():
-                with m.If(host.addr == REGS[name]):
-                    m.d.sync += sig.eq(host.w_data)
-        ctrl_w = wr & (host.addr == REGS["ctrl"])
+        ctrl_w = host.w_stb & (host.addr == REGS["ctrl"].offset)
         busy = ctl.busy | dma.busy
-        with m.If(ctrl_w & busy & (host.w_data[0] | host.w_data[2])):
+        m.d.comb += [rf.host.addr.eq(host.addr), rf.host.w_data.eq(host.w_data),
+                     rf.host.w_stb.eq(host.w_stb & ~(ctrl_w & busy)), host.r_data.eq(rf.host.r_data)]
+        run_or_dma = host.w_data[CTRL_RUN_BIT] | host.w_data[CTRL_DMA_BIT]
+        with m.If(ctrl_w & busy & run_or_dma):
             m.d.sync += busy_error.eq(1)
-        with m.Elif(ctrl_w & (host.w_data[0] | host.w_data[2])):
+        with m.Elif(ctrl_w & run_or_dma):
             m.d.sync += busy_error.eq(0)
         m.d.comb += [
-            ctl.start.eq(ctrl_w & host.w_data[0] & ~busy),
-            ctl.clear.eq(host.w_data[1]),
-            ctl.prog_len.eq(regs["prog_len"]),
-            dma.start.eq(ctrl_w & host.w_data[2] & ~busy & ~host.w_data[0]),
-            dma.store.eq(regs["dma_cfg"][4]),
-            dma.target.eq(regs["dma_cfg"][:2]),
-            dma.dram_addr.eq(regs["dma_addr"]),
-            dma.count.eq(regs["dma_count"]),
-            dma.entry0.eq(regs["dma_entry"]),
+            ctl.start.eq(rf.launch),
+            ctl.clear.eq(host.w_data[CTRL_CLEAR_BIT]),
+            ctl.prog_len.eq(rf.prog_len),
+            dma.start.eq(ctrl_w & host.w_data[CTRL_DMA_BIT] & ~busy
+                         & ~host.w_data[CTRL_RUN_BIT]),
+            dma.store.eq(rf.dma_cfg[4]),
+            dma.target.eq(rf.dma_cfg[:2]),
+            dma.dram_addr.eq(rf.dma_addr),
+            dma.count.eq(rf.dma_count),
+            dma.entry0.eq(rf.dma_entry),
         ]
+        for name in ("cycles", "compares", "writes", "reads"):
+            m.d.comb += getattr(rf, f"count_{name}").eq(getattr(ctl, f"count_{name}"))
         # ERROR describes the last command: a DMA transfer or a run.
         last_dma = Signal()
         with m.If(dma.start):
@@ -145,13 +129,9 @@ class CAP(wiring.Component):
         m.d.comb += code.eq(Mux(busy_error, RunError.BUSY,
                                 Mux(last_dma, Mux(dma.range_error, RunError.DMA_RANGE, RunError.NONE), ctl.error)))
         m.d.comb += [self.idle.eq(~busy), self.error.eq(code != 0)]
-        reads = {REGS[n]: s for n, s in regs.items()}
-        reads.update({REGS["status"]: ctl.busy | dma.busy << 1 | (code != 0) << 2,
-                      REGS["cycles"]: ctl.cycles, REGS["compares"]: ctl.compares, REGS["writes"]: ctl.writes,
-                      REGS["reads"]: ctl.reads, REGS["error"]: code | ctl.error_pc << 8,
-                      REGS["dma_words"]: dma.done_words})
-        with m.Switch(host.addr):
-            for a, v in reads.items():
-                with m.Case(a):
-                    m.d.comb += host.r_data.eq(v)
+        # The run ends when the controller is idle again (a refused program length: in the cycle after the start).
+        m.d.comb += [rf.finish.eq(~ctl.busy & (ctl.error == RunError.NONE)),
+                     rf.error.eq(~ctl.busy & (ctl.error != RunError.NONE)),
+                     rf.status.eq(ctl.busy | dma.busy << 1 | (code != 0) << 2),
+                     rf.error_code.eq(code | ctl.error_pc << 8), rf.dma_words.eq(dma.done_words)]
         return m

@@ -59,8 +59,9 @@ class Controller(wiring.Component):
     error : Out(RunError)
         Error of the last run (``NONE`` when it completed).
     error_pc : Out(24)
-    cycles, compares, writes, reads : Out(32)
-        Counters of the last run: cycles in which a micro-op executed, and C / W / R micro-ops.
+    count_cycles, count_compares, count_writes, count_reads : Out(1)
+        Count strobes for the register block's counters (:mod:`sw.cap.regs`): a micro-op executes this
+        cycle, and it is a compare / write / read.
     kind, key_h, mask_h, key_v, mask_v, window, entry : Out
         The decoded command the array and the buffers execute this cycle.
     """
@@ -71,7 +72,7 @@ class Controller(wiring.Component):
             "start": In(1), "clear": In(1), "prog_len": In(32),
             "prog_w_addr": In(cfg.pc_bits), "prog_w_data": In(BUS_WIDTH), "prog_w_en": In(1),
             "busy": Out(1), "error": Out(RunError), "error_pc": Out(24),
-            "cycles": Out(32), "compares": Out(32), "writes": Out(32), "reads": Out(32),
+            "count_cycles": Out(1), "count_compares": Out(1), "count_writes": Out(1), "count_reads": Out(1),
             "kind": Out(Kind), "key_h": Out(cfg.cols), "mask_h": Out(cfg.cols),
             "key_v": Out(cfg.rows), "mask_v": Out(cfg.rows), "window": Out(cfg.cols), "entry": Out(8),
             "seg_k": Out(3),
@@ -149,18 +150,16 @@ class Controller(wiring.Component):
                     with m.Else():
                         m.d.comb += rd.addr.eq(1)
                         m.d.sync += [*decoded, e_valid.eq(1), pc.eq(1), length.eq(self.prog_len), e_pc.eq(0),
-                                     self.error.eq(RunError.NONE),
-                                     self.cycles.eq(0), self.compares.eq(0), self.writes.eq(0), self.reads.eq(0)]
+                                     self.error.eq(RunError.NONE)]
                         with m.If(self.clear):
                             m.d.comb += self.kind.eq(Kind.CLEAR)
                         m.next = "RUN"
             with m.State("RUN"):
                 m.d.comb += [self.busy.eq(1), rd.addr.eq(pc + 1)]
                 with m.If(e_valid):
-                    m.d.sync += self.cycles.eq(self.cycles + 1)
+                    m.d.comb += self.count_cycles.eq(1)
                     for name, conds in counting.items():
-                        with m.If(Cat(conds).any()):
-                            m.d.sync += getattr(self, name).eq(getattr(self, name) + 1)
+                        m.d.comb += getattr(self, f"count_{name}").eq(Cat(conds).any())
                 with m.If(e_valid & (e_bad != RunError.NONE)):
                     m.d.sync += [self.error.eq(e_bad), self.error_pc.eq(e_pc), e_valid.eq(0)]
                     m.next = "IDLE"

@@ -252,20 +252,103 @@ def estimate_network(name, bits, cost: CostModel, system: System = LIMITED):
     return {"network": name, "latency_s": lat, "energy_j": en, "edp": lat * en, "layers": out}
 
 
-def hawq_configs(path):
+#: Numeric fields a HAWQ-V3 config entry may carry (the paper's columns): ``(lo, hi)``; ``lo`` None means
+#: "positive" (energies, latencies and EDPs are > 0).
+HAWQ_NUMBERS = {"avg": (1, 16), "energy_vs_int8": (None, None), "latency_vs_int8": (None, None),
+                "edp_js": (None, None), "top1": (0, 100)}
+HAWQ_KEYS = {"name", "bits", *HAWQ_NUMBERS}
+
+
+def _number(v, where, lo, hi):
+    from sw.common.contract import BadInput
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise BadInput(f"{where} must be a finite number, not {v!r}")
+    if lo is None and v <= 0:
+        raise BadInput(f"{where} must be > 0, not {v!r}")
+    if lo is not None and not lo <= v <= hi:
+        raise BadInput(f"{where} must be {lo}..{hi}, not {v!r}")
+    return v
+
+
+def hawq_configs(path, network_name="resnet18"):
     """HAWQ-V3 configs of ResNet-18 as ``[(name, {layer: bits}, entry)]``.
 
     A config listing one bit width fewer than :data:`HAWQ_LAYERS` ("high" in the spec has 18 of 19) is padded
     with a 4 at the end: the published average (7.16 = 136 / 19) is met only that way.
+
+    Raises
+    ------
+    BadInput
+        The file is missing, empty, not UTF-8 or not JSON; it names another network than ResNet-18 (``network``
+        key, or ``layers`` that are not ResNet-18's); a config has no name, a repeated name, a bit width that
+        is not an integer 1..16 (the CAP's precisions), a number of widths that does not fit the 19 layers, or
+        a paper number (energy, latency, EDP: positive; top-1 0..100; average 1..16) that makes no sense.
     """
-    data = json.loads(Path(path).read_text())
-    out = []
-    for c in data["configs"]:
-        b = list(c["bits"])
+    from sw.common.contract import BadInput, read_json
+    from .config import MAX_BITS
+    data = read_json(path, "HAWQ-V3 file")
+    if network_name != "resnet18":
+        raise BadInput(f"{path}: HAWQ-V3 precisions are per ResNet-18 layer; --network is {network_name}")
+    if "network" in data and data["network"] != "resnet18":
+        raise BadInput(f"{path}: network: the file is for {data['network']!r}; the HAWQ-V3 estimate is for resnet18")
+    if "layers" in data and data["layers"] != HAWQ_LAYERS:
+        raise BadInput(f"{path}: layers: not the {len(HAWQ_LAYERS)} ResNet-18 convolutions the precisions apply to "
+                       f"({HAWQ_LAYERS[0]} .. {HAWQ_LAYERS[-1]}): a file for another network")
+    configs = data.get("configs")
+    if not isinstance(configs, list) or not configs:
+        raise BadInput(f"{path}: configs must be a non-empty list of {{name, bits}} objects")
+    out, names = [], set()
+    for k, c in enumerate(configs):
+        where = f"{path}: configs[{k}]"
+        if not isinstance(c, dict):
+            raise BadInput(f"{where} must be an object")
+        unknown = sorted(set(c) - HAWQ_KEYS)
+        if unknown:
+            raise BadInput(f"{where}: unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(HAWQ_KEYS))}")
+        name = c.get("name")
+        if not isinstance(name, str) or not name:
+            raise BadInput(f"{where}: name must be a non-empty string, not {name!r}")
+        if name in names:
+            raise BadInput(f"{where}: name {name!r} appears twice")
+        names.add(name)
+        b = c.get("bits")
+        if not isinstance(b, list):
+            raise BadInput(f"{where} ({name}): bits must be a list of per-layer bit widths, not {b!r}")
+        for i, x in enumerate(b):
+            if isinstance(x, bool) or not isinstance(x, int) or not 1 <= x <= MAX_BITS:
+                raise BadInput(f"{where} ({name}): bits[{i}] must be an integer 1..{MAX_BITS} (the CAP's "
+                               f"precisions), not {x!r}")
+        b = list(b)
         if len(b) == len(HAWQ_LAYERS) - 1:
             b.append(4)
         if len(b) != len(HAWQ_LAYERS):
-            raise ValueError(f"{path}: config {c['name']} has {len(c['bits'])} bit widths, expected "
-                             f"{len(HAWQ_LAYERS)}")
-        out.append((c["name"], dict(zip(HAWQ_LAYERS, b)), c))
+            raise BadInput(f"{where} ({name}): {len(c['bits'])} bit widths, expected {len(HAWQ_LAYERS)} (the "
+                           f"ResNet-18 convolutions {HAWQ_LAYERS[0]} .. {HAWQ_LAYERS[-1]}): a file for another "
+                           f"network?")
+        for key, (lo, hi) in HAWQ_NUMBERS.items():
+            if key in c:
+                _number(c[key], f"{where} ({name}): {key}", lo, hi)
+        out.append((name, dict(zip(HAWQ_LAYERS, b)), c))
     return out
+
+
+def check_bench(bench, path="bench JSON"):
+    """Raise BadInput unless ``bench`` looks like ``make bench TARGET=cap``'s JSON (non-negative counts)."""
+    from sw.common.contract import BadInput
+    recs = bench.get("records") if isinstance(bench, dict) else None
+    if not isinstance(recs, list) or not recs:
+        raise BadInput(f"{path}: records must be a non-empty list (the output of 'make bench TARGET=cap')")
+    for k, r in enumerate(recs):
+        where = f"{path}: records[{k}]"
+        if not isinstance(r, dict):
+            raise BadInput(f"{where} must be an object")
+        for key in ("name", "op", "bits", "signed", "ok", "cycles", "compares", "writes"):
+            if key not in r:
+                raise BadInput(f"{where}: missing key {key!r}")
+        if isinstance(r["bits"], bool) or not isinstance(r["bits"], int) or not 1 <= r["bits"] <= 16:
+            raise BadInput(f"{where}: bits must be an integer 1..16, not {r['bits']!r}")
+        for key in ("cycles", "compares", "writes", "vertical", "G", "J"):
+            if key in r:
+                v = r[key]
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                    raise BadInput(f"{where}: {key} must be a non-negative number, not {v!r}")

@@ -16,7 +16,8 @@ from sw.cap.isa import Op, Program, Uop, encode
 from sw.cap.programs import check_inputs, reference
 from tb.cap.cases import fold_cases, formula_cases, precision_cases, random_cases
 from tb.cap.driver import CapDriver, RtlError
-from tb.cap.harness import ENV_RANDOM, ENV_SEED, env_config
+from sw.common.contract import RunOptions
+from tb.cap.harness import ENV_RANDOM, env_config
 
 CFG = env_config()
 
@@ -72,7 +73,8 @@ async def folding(dut):
 @cocotb.test()
 async def random_ops(dut):
     n = int(os.environ.get(ENV_RANDOM, "20"))
-    seed = int(os.environ.get(ENV_SEED, "12345"))
+    seed = RunOptions.from_env().seed
+    seed = 12345 if seed is None else seed
     dut._log.info(f"random_ops: {n} cases, seed {seed}")
     await _run_cases(dut, random_cases(n, seed), "random_ops")
     record("random_ops", seed=seed)

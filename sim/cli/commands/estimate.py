@@ -3,11 +3,16 @@
     accelgen estimate cap --network resnet50 [--bits 2,4,8,16] [--costs auto|rtl|formula] [--json OUT]
     accelgen estimate cap --network resnet18 [--hawq sw/data/hawq_v3_resnet18.json]
     accelgen estimate cap --network all --segmentation
+
+Every input is checked before anything is printed: a bad network, precision, bench JSON or HAWQ file (bit
+widths outside 1..16, a file for another network, energies that are not positive numbers) or an output path
+that cannot be written ends with exit status 2 and one line naming the file and field.
 """
 
 import json
 import sys
 from pathlib import Path
+
 from sw.data import HAWQ_V3_RESNET18
 
 DEFAULT_HAWQ = str(HAWQ_V3_RESNET18)
@@ -18,7 +23,7 @@ def register(subparsers):
     esub = p.add_subparsers(dest="engine", required=True, metavar="ENGINE")
     c = esub.add_parser("cap", help="BF-IMNA limited-resources system of 2D CAPs")
     c.add_argument("--network", default="all", help="alexnet, vgg16, resnet18, resnet50 or all (default)")
-    c.add_argument("--bits", default="2,4,8,16", help="uniform precisions to sweep (default 2,4,8,16)")
+    c.add_argument("--bits", default="2,4,8,16", help="uniform precisions to sweep, 1..16 (default 2,4,8,16)")
     c.add_argument("--hawq", help=f"HAWQ-V3 per-layer precisions for resnet18 (e.g. {DEFAULT_HAWQ})")
     c.add_argument("--costs", choices=("auto", "rtl", "formula"), default="auto",
                    help="per-op costs: RTL bench JSON (auto: if present) or the paper's formulas")
@@ -35,29 +40,70 @@ def _fmt(r, ref):
             "EDP/8b": r["edp"] / ref["edp"], "energy adv.": ref["energy_j"] / r["energy_j"]}
 
 
+def _bits(text):
+    from sw.common.contract import BadInput
+    from sw.cap.config import MAX_BITS
+    out = []
+    for part in text.split(","):
+        try:
+            b = int(part.strip())
+        except ValueError:
+            raise BadInput(f"--bits must be comma-separated integers 1..{MAX_BITS}, not {text!r}") from None
+        if not 1 <= b <= MAX_BITS:
+            raise BadInput(f"--bits must be 1..{MAX_BITS} (the CAP's precisions), not {b} in {text!r}")
+        out.append(b)
+    return out
+
+
+def _json_target(path):
+    from sw.common.contract import BadInput, check_output_path
+    p = Path(path)
+    if p.is_dir():
+        raise BadInput(f"{p}: --json must name a file, not a folder")
+    try:        # the folder exists or can be made, and is writable
+        check_output_path(p.parent / f".{p.name}.check")
+    except BadInput as e:
+        raise BadInput(f"{p}: --json cannot be written: {str(e).split(': ', 1)[-1]}") from None
+    return p
+
+
+def _prepare(args):
+    """(cost model, networks, bits, hawq configs, json path); BadInput naming the file/field otherwise."""
+    from sw.cap.estimator import CostModel, check_bench, hawq_configs
+    from sw.cap.networks import NETWORKS
+    from sw.common.contract import BadInput, read_json
+    nets = list(NETWORKS) if args.network == "all" else [args.network]
+    for n in nets:
+        if n not in NETWORKS:
+            raise BadInput(f"--network must be one of {', '.join(NETWORKS)} or all, not {n!r}")
+    bits = _bits(args.bits)
+    hawq = None
+    if args.hawq:
+        hawq = hawq_configs(args.hawq, "resnet18" if args.network in ("resnet18", "all") else args.network)
+    if args.costs == "formula" or (args.costs == "auto" and not Path(args.bench).is_file()):
+        cost = CostModel("formula", segmented=args.segmentation)
+    else:
+        if not Path(args.bench).is_file():
+            raise BadInput(f"--costs rtl: no bench JSON at {args.bench} (run 'make bench TARGET=cap')")
+        bench = read_json(args.bench, "bench JSON")
+        check_bench(bench, args.bench)
+        try:
+            cost = CostModel("rtl", bench, args.segmentation)
+        except (ValueError, KeyError, TypeError) as e:
+            raise BadInput(f"{args.bench}: {e}") from None
+    out = _json_target(args.json) if args.json else None
+    return cost, nets, bits, hawq, out
+
+
 def run(args):
     from sim.runner import print_table
-    from sw.cap.estimator import CostModel, estimate_network, hawq_configs
-    from sw.cap.networks import NETWORKS
+    from sw.cap.estimator import estimate_network
+    from sw.common.contract import BadInput
 
     try:
-        if args.costs == "auto":
-            cost = CostModel.load(args.bench, args.segmentation)
-        elif args.costs == "rtl":
-            if not Path(args.bench).is_file():
-                raise ValueError(f"--costs rtl: no bench JSON at {args.bench} (run 'make bench TARGET=cap')")
-            cost = CostModel("rtl", json.loads(Path(args.bench).read_text()), args.segmentation)
-        else:
-            cost = CostModel("formula", segmented=args.segmentation)
-        nets = list(NETWORKS) if args.network == "all" else [args.network]
-        for n in nets:
-            if n not in NETWORKS:
-                raise ValueError(f"--network must be one of {', '.join(NETWORKS)} or all, not {n!r}")
-        bits = [int(b) for b in args.bits.split(",")]
-        if any(not 1 <= b <= 16 for b in bits):
-            raise ValueError(f"--bits must be 1..16, not {args.bits}")
-    except ValueError as e:
-        print(f"accelgen estimate: {e}", file=sys.stderr)
+        cost, nets, bits, configs, json_out = _prepare(args)
+    except BadInput as e:
+        print(f"accelgen estimate cap: {e}", file=sys.stderr)
         return 2
     print(f"costs: {cost.describe()}")
     report = {"costs": cost.describe(), "uniform": [], "hawq": []}
@@ -72,14 +118,9 @@ def run(args):
             rows.append({"network": n, "bits": b, **_fmt(r, ref)})
             report["uniform"].append({k: v for k, v in r.items() if k != "layers"} | {"bits": b})
     print_table(rows, cols)
-    if args.hawq:
-        try:
-            configs = hawq_configs(args.hawq)
-        except (OSError, ValueError) as e:
-            print(f"accelgen estimate: --hawq: {e}", file=sys.stderr)
-            return 2
+    if configs is not None:
         res = {name: estimate_network("resnet18", b, cost) for name, b, _ in configs}
-        ref = res["int8"]
+        ref = res.get("int8") or estimate_network("resnet18", 8, cost)
         hrows = []
         for name, b, entry in configs:
             r = res[name]
@@ -98,8 +139,10 @@ def run(args):
         ok = all(a < b for a, b in zip(edp, edp[1:]))
         print(f"EDP ordering int4 < low < medium < high < int8: {'yes' if ok else 'NO'}")
         report["hawq_edp_order_ok"] = ok
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
-        print(f"wrote {args.json}")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = json_out.with_name(f".{json_out.name}.tmp")
+        tmp.write_text(json.dumps(report, indent=1) + "\n")
+        tmp.replace(json_out)
+        print(f"wrote {json_out}")
     return 0

@@ -1,65 +1,11 @@
-"""``accelgen sim|regress|verilog cap``: the 2D CAP engine's command-line plugin (see :mod:`sim.engines`)."""
+"""``accelgen regress cap``: the 2D CAP engine's command-line extras (``accelgen sim cap`` is the generic driver
+of :mod:`sim.cli.driver`, from ``sim.engines.cap.SPEC``)."""
 
 import sys
 import time
-from pathlib import Path
 
-from sim.cli.engines._common import add_job_args, failure_message, out_dir, start_regression
+from sim.cli.engines._common import start_regression
 from sim.engines.cap import DEFAULT_CONFIG, load_config, manifest, top  # noqa: F401
-
-
-
-
-def add_sim_args(p):
-    add_job_args(p, "job folder (job.json + .npy inputs)")
-
-
-def _golden(job, out):
-    from sw.cap.golden import execute_chunk
-    from sw.cap.emulator import APEmulator
-    from sw.cap.job import op_result, write_cap_result
-    from sw.cap.programs import ProgramError, op_chunks, run_generator
-    emu = APEmulator(job.config)
-    results, outputs = [], []
-    for k, o in enumerate(job.ops):
-        try:
-            res, counters, runs = run_generator(op_chunks(job.config, o["op"], o["bits"], o["signed"], o["arrs"],
-                                                          o["window"]), lambda ch: execute_chunk(emu, ch))
-        except ProgramError as e:
-            return write_cap_result(out, "error", f"ops[{k}]: {e}", results, outputs)
-        results.append(op_result(o, counters, runs))
-        outputs.append(res)
-    return write_cap_result(out, "ok", "", results, outputs)
-
-
-def sim(args):
-    from sw.cap.job import JobError, load_cap_job, read_cap_result, write_cap_result
-    from tb.cap.harness import run_job_rtl
-
-    job_dir = Path(args.job)
-    out = out_dir(args)
-    try:
-        job = load_cap_job(job_dir)
-    except JobError as e:
-        print(f"accelgen sim: bad job: {e}", file=sys.stderr)
-        write_cap_result(out, "error", f"bad job: {e}", [])
-        return 2
-    t0 = time.monotonic()
-    if args.backend == "golden":
-        _golden(job, out)
-    else:
-        run = run_job_rtl(job_dir, out, cfg=job.config, waves=args.waves)
-        if not (out / "result.json").exists():
-            write_cap_result(out, "error", failure_message(run), [])
-    res = read_cap_result(out)
-    print(f"{args.backend}: status {res['status']}, {res['cycles']:,} cycles, {time.monotonic() - t0:.1f} s")
-    if res["message"]:
-        print(f"  {res['message']}")
-    from sim.runner import print_table
-    print_table(res["ops"], ["op", "bits", "signed", ("cycles", "cycles", ",d"), ("compares", "compares", ",d"),
-                             ("writes", "writes", ",d"), ("reads", "reads", ",d"), "runs"])
-    print(f"results: {out / 'result.json'}, {out}/op<k>.npy")
-    return 0 if res["status"] == "ok" else 1
 
 
 def add_regress_args(p):
@@ -68,8 +14,20 @@ def add_regress_args(p):
 
 def regress(args, cfg):
     from sim.runner import print_table, summarize
+    from sw.common.contract import BadInput, RunOptions
     from tb.cap.harness import run_regression
 
+    from tb.cap.harness import test_names
+    try:
+        RunOptions(seed=args.seed)
+        if args.random is not None and not 0 <= args.random <= 10_000:
+            raise BadInput(f"--random must be 0..10000, not {args.random}")
+        unknown = sorted(set(args.testcase or ()) - set(test_names()))
+        if unknown:
+            raise BadInput(f"--testcase: no test {unknown[0]!r}; tests: {', '.join(test_names())}")
+    except BadInput as e:
+        print(f"accelgen regress cap: {e}", file=sys.stderr)
+        return 2
     test_dir, t0 = start_regression("cap", cfg, args)
     res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves,
                          n_random=20 if args.random is None else args.random, seed=args.seed)
