@@ -228,3 +228,17 @@ def test_model_layers_agree_across_float_qdq_qoperator_and_graph_folder(tmp_path
     ref = shapes(mf.float)
     assert len(ref) == 5 and ((1, 1, 1, 6, 6, 3, 3), 2, 8) in ref          # depthwise: 8 instances of K = C = 1
     assert shapes(mf.qdq) == ref and shapes(mf.qoperator) == ref and shapes(tmp_path / "graph") == ref
+
+
+def test_model_reads_the_whole_resnet18_graph(tmp_path):
+    # sw.graph's ResNet-18 (torchvision shapes): its 20 convolutions are the table's 11 shapes with their instance
+    # counts, plus the 512 -> 1000 classifier.
+    import onnx
+    from sw.dse.onnx_layers import network_layers
+    from sw.graph.models import resnet18_float
+    onnx.save(resnet18_float(), str(tmp_path / "r18.onnx"))
+    got = {(l.bounds, l.stride_x): n for l, n in network_layers(tmp_path / "r18.onnx")}
+    table = {(l.bounds, l.stride_x): n for l, n in network_layers("resnet18")}
+    fc = {k: n for k, n in got.items() if k[0][1:] == (1000, 512, 1, 1, 1, 1)}
+    assert len(fc) == 1 and {k: n for k, n in got.items() if k not in fc} == table
+    assert sum(table.values()) == 20

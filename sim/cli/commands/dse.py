@@ -147,7 +147,11 @@ def _network(args):
     if args.batch is not None and args.batch < 1:
         raise DseError(f"--batch must be a positive integer, not {args.batch}")
     arch = load_arch(args.arch, args.energy_table)
-    items = network_layers(args.model, batch=args.batch or 1)
+    try:
+        items = network_layers(args.model, batch=args.batch or 1)
+    except DseError as e:
+        msg = str(e)
+        raise DseError(msg if msg.startswith(str(args.model)) else f"{args.model}: {msg}") from None
     if args.name:
         items = [(l, n) for l, n in items if l.name == args.name]
         if not items:
