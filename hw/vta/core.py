@@ -1,19 +1,20 @@
-"""VTA: the whole accelerator (Fetch, Load, Compute, Store, dependency queues, VME, VCR)."""
+"""VTA: the whole accelerator (Fetch, Load, Compute, Store, dependency queues, VME, host registers)."""
 
 from amaranth.hdl import Cat, Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.common.bus import MemBusSignature, RegBusSignature
+from hw.common.regfile import RegisterFile
 from hw.common.vme import VME
 from sw.vta.config import VTAConfig
+from sw.vta.regs import ADDR_WIDTH, REGS
 from .compute import Compute
 from .dep_queue import DepQueue
 from .fetch import Fetch, FetchError
 from .load import Load
 from .store import Store
 from .layouts import TraceWriteLayout
-from .vcr import VCR
 
 __all__ = ["VTA"]
 
@@ -23,7 +24,7 @@ class VTA(wiring.Component):
 
     Attributes
     ----------
-    host : In(RegBusSignature)  VCR registers (hw/vta/vcr.py lists the offsets).
+    host : In(RegBusSignature)  host registers (VCR), built from the table :data:`sw.vta.regs.REGS`.
     mem : Out(MemBusSignature)  the memory master, ``cfg.BUS_WIDTH`` bits wide.
     finish : Out(1)             the run reached FINISH.
     error : Out(1)              the run stopped on a bad instruction (registers error_code/error_index).
@@ -45,7 +46,7 @@ class VTA(wiring.Component):
                      "trace_acc": Out(TraceWriteLayout(cfg.log_acc_depth, cfg.acc_elem_bits)),
                      "trace_load_index": Out(24), "trace_compute_index": Out(24)}
         super().__init__({**extra,
-            "host": In(RegBusSignature()),
+            "host": In(RegBusSignature(ADDR_WIDTH)),
             "mem": Out(MemBusSignature(cfg.BUS_WIDTH)),
             "finish": Out(1),
             "error": Out(1),
@@ -54,7 +55,7 @@ class VTA(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self.cfg
-        m.submodules.vcr = vcr = VCR()
+        m.submodules.vcr = vcr = RegisterFile(REGS, addr_width=ADDR_WIDTH)
         m.submodules.fetch = fetch = Fetch(cfg)
         m.submodules.load = load = Load(cfg, trace=self.trace)
         m.submodules.compute = compute = Compute(cfg, trace=self.trace)

@@ -1,4 +1,6 @@
-"""The vta engine in the registry: default config, config loader, synthesisable top and manifest."""
+"""The vta engine in the registry: default config, config loader, synthesisable top, manifest and SPEC."""
+
+from sim.engines import EngineSpec
 
 DEFAULT_CONFIG = "configs/vta/default.json"
 
@@ -13,9 +15,40 @@ def top(cfg):
     return VTA(cfg)
 
 
+def _regs():
+    from sw.vta.regs import REGS
+    return REGS
+
+
 def manifest(cfg):
     return {"bus_width": cfg.BUS_WIDTH,
-            "host_registers": "docs/vta.md (VCR map, byte offsets 0x00-0x5C)",
+            "registers": _regs().manifest(),
             "scratchpads": {"uop": [cfg.uop_depth, 32], "inp": [cfg.inp_depth, cfg.inp_elem_bits],
                             "wgt": [cfg.wgt_depth, cfg.wgt_elem_bits], "acc": [cfg.acc_depth, cfg.acc_elem_bits]},
             "macs_per_cycle": cfg.macs_per_cycle}
+
+
+def _load_job(path):
+    from sw.vta.job import load_job
+    return load_job(path)
+
+
+def _golden(job, out, options):
+    from sw.vta.backend import run_golden
+    return run_golden(job, out, options)
+
+
+SPEC = EngineSpec(
+    name="vta",
+    default_config=DEFAULT_CONFIG,
+    load_config=load_config,
+    top=top,
+    load_job=_load_job,
+    golden=_golden,
+    job_help="job folder (job.json + dram.bin; docs/jobs.md)",
+    default_latency=32,
+    default_cycle_limit=50_000_000,
+    regs=_regs,
+    metrics=("macs", "mac_per_cycle"),
+    manifest=manifest,
+)

@@ -435,6 +435,6 @@ def run(cfg: VTAConfig, dram: np.ndarray, insn_addr: int, insn_count: int, *, tr
 
 
 def run_job(job) -> GoldenResult:
-    """Run a loaded :class:`sw.common.job.Job` (engine ``"vta"``) on the golden model."""
+    """Run a loaded :class:`sw.vta.job.VTAJob` on the golden model."""
     from .job import config_of
     return run(config_of(job), job.dram, job.insn_addr, job.insn_count)

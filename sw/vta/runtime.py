@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..common.job import write_job as _write_job, INSN_BYTES
+from .job import write_job as _write_job, INSN_BYTES
 from .config import VTAConfig, MemId, Opcode
 from .isa import MemInsn, GemmInsn, AluInsn, FinishInsn, Uop
 

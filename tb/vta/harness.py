@@ -1,6 +1,8 @@
 """Host side of the VTA testbenches: build the RTL of a config (cached) and run cocotb modules on it.
 
-Used by the CLI (``accelgen sim vta``), by ``make sim TARGET=vta`` and by the pytest entry points.
+Every run passes its :class:`sw.common.contract.RunOptions` (DRAM latency, cycle limit, seed) to the cocotb
+module through ``options.to_env()``; the modules read them with ``RunOptions.from_env()``. Used by the RTL
+backend (:mod:`tb.vta.backend`), ``accelgen regress|trace diff vta``, the network runs and the benches.
 """
 
 import json
@@ -11,24 +13,25 @@ from sim.runner import run_cocotb
 from sim.simtop import SimTop
 from sim.verilator import build
 from sim.verilog import generate
+from sw.common.contract import RunOptions
 from sw.vta.config import VTAConfig
+from sw.vta.job import DRAM_BYTES_LOG2, DRAM_CAPACITY
 
 __all__ = ["DRAM_BYTES_LOG2", "dram_capacity", "vta_verilog", "vta_build", "run_regression", "run_job_rtl",
-           "run_jobs_rtl", "run_trace_rtl",
-           "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_RANDOM", "ENV_LATENCY", "ENV_SEED"]
+           "run_job_sim", "run_jobs_rtl", "run_trace_rtl", "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_RANDOM",
+           "ENV_LATENCY"]
 
-#: Bytes of simulated DRAM (64 MiB): enough for any single layer job; a larger job is refused up front.
-DRAM_BYTES_LOG2 = 26
 ENV_CONFIG = "VTA_CONFIG"
+#: Environment variables naming the job folder and the output folder of one job run.
 ENV_JOB = "VTA_JOB"
 ENV_OUT = "VTA_OUT"
 ENV_RANDOM = "VTA_RANDOM"
+#: Deprecated: no module reads it any more (the latency travels in RunOptions); kept for old importers.
 ENV_LATENCY = "VTA_LATENCY"
-ENV_SEED = "VTA_SEED"
 
 
 def dram_capacity(cfg: VTAConfig) -> int:
-    return 1 << DRAM_BYTES_LOG2
+    return DRAM_CAPACITY
 
 
 def _depth_log2(cfg):
@@ -51,28 +54,34 @@ def vta_build(cfg: VTAConfig, *, waves=False, trace=False):
 
 
 def run_regression(cfg: VTAConfig, test_dir, *, testcase=None, waves=False, n_random=200, seed=None,
-                   latency=None):
-    """Run :mod:`tb.vta.test_vta` for ``cfg``; returns :class:`sim.runner.RunResult`."""
-    env = {ENV_CONFIG: json.dumps(cfg.to_dict()), ENV_RANDOM: str(n_random)}
-    if latency is not None:
-        env[ENV_LATENCY] = str(latency)
-    if seed is not None:
-        env[ENV_SEED] = str(seed)
-    return run_cocotb(vta_build(cfg, waves=waves), "tb.vta.test_vta", testcase=testcase, test_dir=test_dir,
-                      env=env, waves=waves)
+                   latency=None, options: RunOptions | None = None):
+    """Run :mod:`tb.vta.test_vta` for ``cfg``; returns :class:`sim.runner.RunResult`.
+
+    ``latency``/``seed``/``waves`` fill the matching fields of ``options`` (a :class:`RunOptions`)."""
+    options = (options or RunOptions()).with_defaults(latency=latency, seed=seed)
+    if waves and not options.waves:
+        options = RunOptions(**{**options.__dict__, "waves": True})
+    env = {ENV_CONFIG: json.dumps(cfg.to_dict()), ENV_RANDOM: str(n_random), **options.to_env()}
+    return run_cocotb(vta_build(cfg, waves=options.waves), "tb.vta.test_vta", testcase=testcase,
+                      test_dir=test_dir, env=env, waves=options.waves)
+
+
+def run_job_sim(job_dir, out_dir, *, cfg: VTAConfig, options: RunOptions):
+    """Run one job folder on the RTL with ``options``; the cocotb module writes ``out_dir/result.json`` and
+    ``dram.bin``. Returns the :class:`sim.runner.RunResult` (simulator log, errors)."""
+    out_dir = Path(out_dir).resolve()
+    env = {ENV_JOB: str(Path(job_dir).resolve()), ENV_OUT: str(out_dir), **options.to_env()}
+    return run_cocotb(vta_build(cfg, waves=options.waves), "tb.vta.run_job", test_dir=out_dir / "sim", env=env,
+                      waves=options.waves)
 
 
 def run_job_rtl(job_dir, out_dir, *, cfg: VTAConfig, waves=False, latency=None):
-    """Run one job folder on the RTL; the cocotb module writes ``out_dir/result.json`` and ``dram.bin``."""
-    out_dir = Path(out_dir).resolve()
-    env = {ENV_JOB: str(Path(job_dir).resolve()), ENV_OUT: str(out_dir)}
-    if latency is not None:
-        env[ENV_LATENCY] = str(latency)
-    return run_cocotb(vta_build(cfg, waves=waves), "tb.vta.run_job", test_dir=out_dir / "sim", env=env,
-                      waves=waves)
+    """Run one job folder on the RTL (see :func:`run_job_sim`); returns the RunResult."""
+    return run_job_sim(job_dir, out_dir, cfg=cfg, options=RunOptions(latency=latency, waves=waves))
 
 
-def run_jobs_rtl(pairs, test_dir, *, cfg: VTAConfig, sample=0, latency=None, progress=None, poll_s=0.5):
+def run_jobs_rtl(pairs, test_dir, *, cfg: VTAConfig, sample=0, latency=None, progress=None, poll_s=0.5,
+                 options: RunOptions | None = None):
     """Run many jobs (``[(job_dir, out_dir), ...]``, all of config ``cfg``) in one simulator run.
 
     Each out_dir receives ``result.json`` and ``dram.bin`` (and ``timeline.json`` when ``sample`` > 0: busy
@@ -89,9 +98,8 @@ def run_jobs_rtl(pairs, test_dir, *, cfg: VTAConfig, sample=0, latency=None, pro
                                 "sample": int(sample)}))
     prog = test_dir / "progress.jsonl"
     prog.unlink(missing_ok=True)
-    env = {"VTA_JOBS": str(spec), "VTA_PROGRESS": str(prog)}
-    if latency is not None:
-        env[ENV_LATENCY] = str(latency)
+    options = (options or RunOptions()).with_defaults(latency=latency)
+    env = {"VTA_JOBS": str(spec), "VTA_PROGRESS": str(prog), **options.to_env()}
     sb = vta_build(cfg)
     box = {}
     th = threading.Thread(target=lambda: box.setdefault("res", run_cocotb(sb, "tb.vta.run_jobs",
@@ -112,12 +120,11 @@ def run_jobs_rtl(pairs, test_dir, *, cfg: VTAConfig, sample=0, latency=None, pro
     return box["res"]
 
 
-def run_trace_rtl(job_dir, out_dir, *, cfg: VTAConfig, latency=None):
+def run_trace_rtl(job_dir, out_dir, *, cfg: VTAConfig, latency=None, options: RunOptions | None = None):
     """Run one job on the trace build; the cocotb module writes ``out_dir/rtl_trace.jsonl`` and the result."""
     out_dir = Path(out_dir).resolve()
-    env = {ENV_JOB: str(Path(job_dir).resolve()), ENV_OUT: str(out_dir)}
-    if latency is not None:
-        env[ENV_LATENCY] = str(latency)
+    options = (options or RunOptions()).with_defaults(latency=latency)
+    env = {ENV_JOB: str(Path(job_dir).resolve()), ENV_OUT: str(out_dir), **options.to_env()}
     return run_cocotb(vta_build(cfg, trace=True), "tb.vta.trace_job", test_dir=out_dir / "sim", env=env)
 
 

@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cocotb.triggers import RisingEdge
+
 from hw.vta.fetch import FetchError
-from hw.vta.vcr import REGS
 from sim.cocotb_util import Dram, RegBus, reset, start_clock, wait_until
+from sw.vta.job import DEFAULT_LATENCY
+from sw.vta.regs import BASE_REGS, COUNTERS as REG_COUNTERS, REGS, STATUS_REGS
 
 __all__ = ["RtlResult", "run_on_dut", "DEFAULT_LATENCY", "COUNTERS"]
 
-#: DRAM read latency in cycles used unless a caller asks for another.
-DEFAULT_LATENCY = 32
-COUNTERS = ("load_busy", "gemm_busy", "alu_busy", "store_busy", "compute_load_busy", "acc_writes",
-            "gemm_uops", "alu_uops")
+#: Counters of every RTL result: the register table's counters, then the DRAM model's beat counts.
+COUNTERS = REG_COUNTERS + ("dram_read_beats", "dram_write_beats")
 _ERRORS = {FetchError.OPCODE: "unknown opcode", FetchError.MEMORY_TYPE: "memory type not allowed",
            FetchError.ALU_OPCODE: "unknown ALU opcode", FetchError.INDEX: "index beyond a scratchpad",
            FetchError.STORE_PAD: "STORE with a non-zero pad field"}
@@ -83,25 +84,28 @@ async def run_on_dut(dut, cfg, image, insn_addr, insn_count, *, cycle_limit, lat
     """
     clk = start_clock(dut)
     dram = Dram(dut, cfg.BUS_WIDTH)
-    dram.set_latency(latency)
     await reset(dut)
+    # After reset: reset() sets the latency port to 1 when it reads 0, and a value written just before it
+    # is not visible yet in the same time step, so a latency set before reset was lost (issue 14).
+    dram.set_latency(latency)
+    await RisingEdge(clk)
+    if int(dut.dram_latency.value) != latency:
+        raise RuntimeError(f"DRAM latency port reads {int(dut.dram_latency.value)}, {latency} was set")
     await dram.load(image)
     regs = RegBus(dut)
-    for name in ("uop_base", "inp_base", "wgt_base", "acc_base", "out_base"):
-        await regs.write(REGS[name], 0)
-    await regs.write(REGS["insn_base"], insn_addr)
-    await regs.write(REGS["insn_count"], insn_count)
-    await regs.write(REGS["control"], 1)
+    for name in BASE_REGS:
+        await regs.write(REGS.offset(name), 0)
+    await regs.write(REGS.offset("insn_base"), insn_addr)
+    await regs.write(REGS.offset("insn_count"), insn_count)
+    await regs.write(REGS.offset("control"), 1)
     if on_launch is not None:
         on_launch()
     fired = await wait_until(dut, [dut.finish, dut.error], cycle_limit, clk)
     if on_finish is not None:
         on_finish()
 
-    values = {name: await regs.read(REGS[name]) for name in
-              ("cycles", "error_code", "error_index", "fetch_status", "load_status", "compute_status",
-               "store_status", "tokens") + COUNTERS}
-    counters = {name: values[name] for name in COUNTERS}
+    values = {name: await regs.read(REGS.offset(name)) for name in REG_COUNTERS + STATUS_REGS}
+    counters = {name: values[name] for name in REG_COUNTERS}
     counters["dram_read_beats"] = int(dut.dram_rd_beats.value)
     counters["dram_write_beats"] = int(dut.dram_wr_beats.value)
     if fired == "finish":

@@ -1,7 +1,8 @@
 """VTA regression on the RTL: every case RTL vs golden model (byte-exact DRAM) and vs numpy.
 
 Configuration and options come from the environment (set by tb.vta.harness.run_regression):
-$VTA_CONFIG (JSON), $VTA_RANDOM (number of random programs), $VTA_SEED (first seed), $VTA_LATENCY.
+$VTA_CONFIG (JSON), $VTA_RANDOM (number of random programs) and the run options
+(:meth:`sw.common.contract.RunOptions.from_env`: DRAM latency, first random seed).
 """
 
 import os
@@ -10,18 +11,20 @@ import cocotb
 import numpy as np
 
 from sim.cocotb_util import record
+from sw.common.contract import RunOptions
 from sw.vta import golden
 from sw.vta.config import AluOp, MemId, Opcode
 from sw.vta.isa import AluInsn, FinishInsn, GemmInsn, MemInsn, Uop, encode_program
 from sw.vta.randprog import random_program
 from tb.vta.cases import build_case, case_names
-from tb.vta.harness import ENV_LATENCY, ENV_RANDOM, ENV_SEED, env_config
+from tb.vta.harness import ENV_RANDOM, env_config
 from tb.vta.sim_job import DEFAULT_LATENCY, run_on_dut
 
 CFG = env_config()
-LATENCY = int(os.environ.get(ENV_LATENCY, DEFAULT_LATENCY))
+OPTIONS = RunOptions.from_env()
+LATENCY = OPTIONS.latency or DEFAULT_LATENCY
 N_RANDOM = int(os.environ.get(ENV_RANDOM, "200"))
-SEED = int(os.environ.get(ENV_SEED, "1"))
+SEED = 1 if OPTIONS.seed is None else OPTIONS.seed
 #: Cycles a GEMM/ALU instruction may take beyond one per uop iteration (pipeline fill and drain).
 PIPELINE_SLACK = 8
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import cocotb
 from cocotb.triggers import FallingEdge
 
-from sw.common.job import load_job, write_result
-from sw.vta.job import config_of
-from tb.vta.harness import ENV_JOB, ENV_LATENCY, ENV_OUT
+from sw.common.contract import RunOptions
+from sw.vta.job import load_job, write_result
+from tb.vta.harness import ENV_JOB, ENV_OUT
 from tb.vta.run_job import DEFAULT_CYCLE_LIMIT
 from tb.vta.sim_job import DEFAULT_LATENCY, run_on_dut
 
@@ -39,15 +39,16 @@ async def _monitor(dut, cfg, rows):
 
 @cocotb.test()
 async def trace_job(dut):
+    options = RunOptions.from_env()
     job = load_job(os.environ[ENV_JOB])
-    cfg = config_of(job)
+    cfg = job.cfg
     rows = []
     task = cocotb.start_soon(_monitor(dut, cfg, rows))
     r = await run_on_dut(dut, cfg, job.dram, job.insn_addr, job.insn_count,
-                         cycle_limit=job.cycle_limit or DEFAULT_CYCLE_LIMIT,
-                         latency=int(os.environ.get(ENV_LATENCY, DEFAULT_LATENCY)), on_finish=task.cancel)
+                         cycle_limit=options.cycle_limit or job.cycle_limit or DEFAULT_CYCLE_LIMIT,
+                         latency=options.latency or DEFAULT_LATENCY, on_finish=task.cancel)
     out = Path(os.environ[ENV_OUT])
-    write_result(out, r.status, r.cycles, r.counters, r.message, r.dram)
+    write_result(out, r.status, r.cycles, r.counters, r.message, r.dram, backend="rtl")
     with open(out / "rtl_trace.jsonl", "w") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")

@@ -1,4 +1,5 @@
-"""``accelgen compile | run | plot``: whole networks on VTA (compiler, layer-by-layer runs, timelines/rooflines).
+"""``accelgen compile | plot``, and ``accelgen run DIR`` of a compiled folder (registered by
+:mod:`sim.cli.commands.network`, which calls :func:`cmd_run`): whole networks on VTA.
 
     accelgen compile NETWORK.json|resnet18 --out DIR [--config FILE] [--plain] [--objective cycles|bytes] [--layers ...]
     accelgen run DIR [--backend rtl|golden] [--layers ...] [--timeline N] [--no-golden-check]
@@ -44,20 +45,29 @@ def _err(cmd, msg):
 
 
 def cmd_compile(args):
+    """Compile into a temporary sibling folder renamed into place when every layer is done: a failed compile
+    leaves no half network behind and keeps the previous one."""
+    from sw.common.contract import BadInput, staged_output
     from sw.vta.compile import MapError, compile_network
     from sw.vta.config import VTAConfig
     from sw.vta.network import NetworkError, load_network, resnet18_network
 
     try:
         cfg = VTAConfig.load(args.config)
+    except (ValueError, OSError) as e:
+        return _err("compile", f"bad config {args.config}: {e}")
+    try:
         src = resnet18_network() if args.network == "resnet18" else args.network
         if args.seed is not None:
+            if not 0 <= args.seed < 1 << 32:
+                raise BadInput(f"--seed must be 0..{(1 << 32) - 1}, not {args.seed}")
             if isinstance(src, str):
-                src = json.loads(Path(src).read_text())
+                from sw.common.contract import read_json
+                src = read_json(src, "network file")
             src = dict(src, seed=args.seed)
         net = load_network(src, base=Path(args.network).parent if args.network != "resnet18" else None)
     except (ValueError, OSError) as e:
-        return _err("compile", e)
+        return _err("compile", f"{args.network}: {e}" if args.network not in str(e) else e)
 
     def progress(n, total, rec):
         t = rec.get("tiling", {})
@@ -67,10 +77,12 @@ def cmd_compile(args):
         for note in rec.get("notes", []):
             print(f"    note: {note}")
 
+    protect = [] if args.network == "resnet18" else [Path(args.network)]
     try:
-        m = compile_network(net, cfg, args.out, fused=not args.plain, only=args.layers, progress=progress,
-                            objective=args.objective)
-    except (MapError, NetworkError) as e:
+        with staged_output(args.out, protect=protect) as tmp:
+            m = compile_network(net, cfg, tmp, fused=not args.plain, only=args.layers, progress=progress,
+                                objective=args.objective)
+    except (MapError, NetworkError, BadInput) as e:
         return _err("compile", e)
     print(f"{len(m['layers'])} jobs in {args.out} (config {cfg.name}, "
           f"{'plain ISA' if args.plain else 'fused requantisation'}); run with: accelgen run {args.out}")
@@ -79,14 +91,17 @@ def cmd_compile(args):
 
 def cmd_run(args):
     from sim.runner import print_table
+    from sw.common.contract import BadInput
     from tb.vta.network_run import run_network
 
     if not (Path(args.dir) / "network.json").exists():
         return _err("run", f"{args.dir} has no network.json (write it with 'accelgen compile')")
+    if args.timeline < 0:
+        return _err("run", f"--timeline must be >= 0, not {args.timeline}")
     try:
         rows = run_network(args.dir, backend=args.backend, layers=args.layers, sample=args.timeline,
                            check_golden=not args.no_golden_check)
-    except ValueError as e:
+    except (ValueError, BadInput) as e:
         return _err("run", e)
     table = [{"layer": r["name"], "status": r["status"], "macs": r["macs"], "cycles": r["cycles"],
               "util": f"{100 * r['utilisation']:.1f}%" if r["macs"] and r["cycles"] else "",
@@ -102,13 +117,27 @@ def cmd_run(args):
 
 
 def cmd_plot(args):
-    from sw.common.job import read_result
+    from sw.common.contract import BadInput
     from sw.vta.config import VTAConfig
+    from sw.vta.job import read_result
     from sw.vta.plots import roofline_png, timeline_png
 
     path = Path(args.path)
     out = Path(args.out) if args.out else path
-    out.mkdir(parents=True, exist_ok=True)
+    if args.sample < 0:
+        return _err("plot", f"--sample must be >= 0, not {args.sample}")
+    if not path.is_dir():
+        return _err("plot", f"{path}: no such folder (a compiled network folder or a job folder)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return _plot(args, path, out, VTAConfig, read_result, roofline_png, timeline_png)
+    except BadInput as e:
+        return _err("plot", e)
+    except OSError as e:
+        return _err("plot", f"{e.filename or out}: {e.strerror or e}")
+
+
+def _plot(args, path, out, VTAConfig, read_result, roofline_png, timeline_png):
     made = []
     if (path / "network.json").exists():
         m = json.loads((path / "network.json").read_text())
@@ -132,11 +161,10 @@ def cmd_plot(args):
         roofline_png(points, cfg, png, f"{m['network'].get('name', 'network')} on {cfg.name}")
         made.append(png)
     elif (path / "job.json").exists():
-        from sw.common.job import load_job
-        from sw.vta.job import config_of
+        from sw.vta.job import load_job
         from tb.vta.harness import run_jobs_rtl
 
-        cfg = config_of(load_job(path))
+        cfg = load_job(path).cfg
         res = path / "out-rtl"
         if not (res / "timeline.json").exists():
             sample = args.sample

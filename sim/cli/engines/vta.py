@@ -1,83 +1,50 @@
-"""``accelgen sim|regress|verilog vta``: the VTA engine's command-line plugin (see :mod:`sim.engines`)."""
+"""``accelgen regress|trace diff vta``: the VTA engine's command-line front end (``accelgen sim vta`` is the
+generic driver, :mod:`sim.cli.driver`, from ``sim.engines.vta.SPEC``)."""
 
 import json
 import sys
 import time
 from pathlib import Path
 
-from sim.cli.engines._common import (add_job_args, add_latency, check_latency, failure_message, out_dir,
-                                 print_counters, print_waves, start_regression)
+from sim.cli.engines._common import start_regression
 from sim.engines.vta import DEFAULT_CONFIG, load_config, manifest, top  # noqa: F401
+from sw.common.contract import BadInput, RunOptions, check_output_path
 
-
-
-
-def add_sim_args(p):
-    add_job_args(p, "job folder (job.json + dram.bin)")
-    add_latency(p, 32)
-
-
-def sim(args):
-    from sw.common.job import JobError, load_job, read_result, write_result
-    from sw.vta import golden
-    from sw.vta.job import config_of, validate
-    from tb.vta.harness import dram_capacity, run_job_rtl
-
-    if not check_latency(args):
-        return 2
-    job_dir = Path(args.job)
-    out = out_dir(args)
-    try:
-        job = load_job(job_dir)
-        if job.engine != "vta":
-            raise JobError(f"{job_dir}/job.json: engine is {job.engine!r}, but this is 'accelgen sim vta'")
-        cfg = config_of(job)
-        validate(cfg, job)
-        if job.dram.size > dram_capacity(cfg):
-            raise JobError(f"{job_dir}/job.json: dram.size {job.dram.size} exceeds the simulated DRAM "
-                           f"({dram_capacity(cfg)} bytes)")
-    except (JobError, ValueError) as e:
-        print(f"accelgen sim: bad job: {e}", file=sys.stderr)
-        out.mkdir(parents=True, exist_ok=True)
-        write_result(out, "error", 0, {}, f"bad job: {e}", None)
-        return 2
-
-    t0 = time.monotonic()
-    if args.backend == "golden":
-        r = golden.run_job(job)
-        write_result(out, r.status, 0, r.counters, r.message, r.dram)
-        result = read_result(out)
-    else:
-        run = run_job_rtl(job_dir, out, cfg=cfg, waves=args.waves, latency=args.latency)
-        if not (out / "result.json").exists():
-            write_result(out, "error", 0, {}, failure_message(run), None)
-        result = read_result(out)
-    wall = time.monotonic() - t0
-    cyc = result["cycles"]
-    print(f"{args.backend}: status {result['status']}, cycles {cyc:,}"
-          + (f", {cyc / wall:,.0f} cycles/s" if cyc else "") + f", {wall:.1f} s")
-    if result["message"]:
-        print(f"  {result['message']}")
-    print_counters(result["counters"], 20)
-    print(f"results: {out / 'result.json'}, {out / 'dram.bin'}")
-    print_waves(args, out)
-    return 0 if result["status"] == "ok" else 1
+#: cocotb tests of :mod:`tb.vta.test_vta` besides the per-case tests (``--testcase`` must name a test).
+EXTRA_TESTS = ("random_programs", "deadlock_reports_queue", "unknown_opcode_reports_index",
+               "index_out_of_range_is_error", "store_with_pad_is_error")
+#: Upper bound of ``--random`` (random programs; ~0.1 s each at the default config).
+MAX_RANDOM = 100_000
 
 
 def add_regress_args(p):
-    add_latency(p, 32)
+    p.add_argument("--latency", type=int, help="DRAM read latency in cycles, 1..65535 (default 32)")
+
+
+def check_regress_args(args, cfg) -> RunOptions:
+    """The run options of a regression; :class:`BadInput` for an option out of range or an unknown test."""
+    from tb.vta.cases import case_names
+    tests = tuple(case_names(cfg)) + EXTRA_TESTS
+    for name in args.testcase or ():
+        if name not in tests:
+            raise BadInput(f"--testcase: no test {name!r}; tests: {', '.join(tests)}")
+    if args.random is not None and not 0 <= args.random <= MAX_RANDOM:
+        raise BadInput(f"--random must be 0..{MAX_RANDOM:,}, not {args.random}")
+    return RunOptions(latency=args.latency, seed=args.seed, waves=args.waves)
 
 
 def regress(args, cfg):
     from sim.runner import print_table, summarize
     from tb.vta.harness import run_regression
 
-    if not check_latency(args):
+    try:
+        options = check_regress_args(args, cfg)
+    except BadInput as e:
+        print(f"accelgen regress vta: {e}", file=sys.stderr)
         return 2
     test_dir, t0 = start_regression("vta", cfg, args)
-    res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves,
-                         n_random=200 if args.random is None else args.random, seed=args.seed,
-                         latency=args.latency)
+    res = run_regression(cfg, test_dir, testcase=args.testcase or None,
+                         n_random=200 if args.random is None else args.random, options=options)
     rows = [{"test": t.name, "result": "PASS" if t.passed else "FAIL", "cycles": t.data.get("cycles", ""),
              "gemm uops": t.data.get("gemm_uops", ""), "alu uops": t.data.get("alu_uops", ""),
              "note": (t.message.splitlines()[0][:100] if t.message else "")} for t in res.tests]
@@ -90,7 +57,9 @@ def add_trace_args(p):
     p.add_argument("--job", required=True, help="job folder (job.json + dram.bin); keep it small: the RTL "
                                                 "trace samples every cycle")
     p.add_argument("--out", help="output folder (default: JOB/trace)")
-    add_latency(p, 32)
+    p.add_argument("--latency", type=int, help="DRAM read latency in cycles, 1..65535 (default 32)")
+    p.add_argument("--cycle-limit", type=int, dest="cycle_limit",
+                   help="stop after this many cycles (default: the job's, else 50,000,000)")
 
 
 def _insn_name(insn):
@@ -105,28 +74,28 @@ def _insn_name(insn):
 
 def trace_diff(args):
     """``accelgen trace diff vta --job DIR``: every scratchpad write, golden vs RTL; print the first divergence."""
-    from sw.common.job import JobError, load_job
     from sw.vta import golden
     from sw.vta.isa import InsnError, decode_insn
-    from sw.vta.job import config_of, insn_words, validate
+    from sw.vta.job import insn_words, load_job
     from sw.vta.trace import describe, first_divergence
     from tb.vta.harness import run_trace_rtl
 
-    if not check_latency(args):
-        return 2
+    cmd = "accelgen trace diff vta"
     job_dir = Path(args.job)
-    out = Path(args.out) if args.out else job_dir / "trace"
+    default_out = job_dir / "trace"
+    out = Path(args.out) if args.out else default_out
     try:
+        options = RunOptions(latency=args.latency, cycle_limit=args.cycle_limit)
         job = load_job(job_dir)
-        cfg = config_of(job)
-        validate(cfg, job)
-    except (JobError, ValueError) as e:
-        print(f"accelgen trace diff: bad job: {e}", file=sys.stderr)
+        cfg = job.cfg
+        out = check_output_path(out, protect=job.input_paths(), allow=() if args.out else (default_out,))
+    except BadInput as e:
+        print(f"{cmd}: bad input: {e}", file=sys.stderr)
         return 2
     gtrace = []
     g = golden.run(cfg, job.dram, job.insn_addr, job.insn_count, trace=gtrace)
     t0 = time.monotonic()
-    run = run_trace_rtl(job_dir, out, cfg=cfg, latency=args.latency)
+    run = run_trace_rtl(job_dir, out, cfg=cfg, options=options)
     path = out / "rtl_trace.jsonl"
     if not path.exists():
         print(f"accelgen trace diff: the RTL run produced no trace: {run.returncode_error} (log {run.log_path})",
