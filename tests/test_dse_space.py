@@ -94,6 +94,16 @@ def test_bypass_search_is_exact_against_brute_force(holds):
     assert s.result.rows()[[r["level"] for r in s.result.rows()].index("SRAM")][f"{missing[0]}_acc"] == "-"
 
 
+def test_bypass_of_the_rf_with_a_mac_register_against_brute_force():
+    # Outputs stream from the SRAM (no RF copy); the MAC register makes the RF loop order count.
+    layer = Layer(name="m", B=1, K=4, C=2, Y=1, X=3, FY=1, FX=2)
+    arch = _arch([dict(RF, holds=["IF", "FL"]), dict(SRAM, size_bytes=96), DRAM], array=(2, 2), mac_register=True)
+    sp = [((J["K"], 2),), ((J["X"], 2),)]                     # X padded 3 -> 4
+    best, n = brute_force(layer, arch, sp)
+    s = search_blocking(layer, arch, sp)
+    assert n > 100 and s.result.total == best and "OF" not in s.result.counts["RF"]
+
+
 def test_bypass_four_levels_orders_matter():
     # Weights skip RF1: their count at the SRAM depends on the loop order of RF1 (enumerated outside the DP).
     arch = _arch([{"name": "RF0", "kind": "rf", "size_bytes": 12, "per_pe": True},
