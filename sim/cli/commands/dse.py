@@ -286,7 +286,7 @@ def _dataflows(args):
     if args.space == "full":
         from sw.dse.space import explore_space
         x = explore_space(layer, arch, min_util=args.min_util, pairs=not args.no_replication, progress=_progress,
-                          seeds=[r["mapping"]["spatial"] and _spatial(r) for r in rows if r["energy_pJ"] is not None])
+                          seeds=[_spatial(r) for r in rows if r["energy_pJ"] is not None])
         st, b = x["stats"], x["best"]
         gain = 1 - b["energy_pJ"] / best
         print(f"\nwhole space: {st['complete']:,} unrollings ({st['after_exact']:,} after exact reductions, "
