@@ -3,6 +3,7 @@ the ISS on every ISA test program and on the kernels (vs numpy), trace compariso
 
 import random
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,3 +260,51 @@ def test_decoder_respects_disabled_extensions():
         want = {n: isa.decode(w, xpulpv2=cfg.xpulpv2, xpulpnn=cfg.xpulpnn) is not None for n, w in words.items()}
         assert got == want, (cfg.name, got, want)
         assert want["add"] and not want["bad"] and want["mlsdotsp.c"] == cfg.xpulpnn
+
+
+# --- the contract: CSR table, docs, example job, ELF checks -------------------------------------------------
+def test_docs_csr_table_is_the_table():
+    from sw.xpulpnn import regs
+    text = (Path(__file__).resolve().parent.parent / "docs" / "xpulpnn.md").read_text()
+    table = text.split("<!-- regs:begin -->\n", 1)[1].split("<!-- regs:end -->", 1)[0]
+    assert table == regs.markdown()
+
+
+def test_csr_table_is_what_the_iss_and_the_rtl_implement():
+    from sw.xpulpnn import isa as _isa
+    from sw.xpulpnn import regs
+    from sw.xpulpnn.iss import ISS
+    listed = {v for k, v in vars(_isa.CSR).items() if k.isupper() and isinstance(v, int)
+              and not k.endswith(("_MASK", "_VALUE", "_MPP"))}
+    assert set(regs.implemented()) == listed - {_isa.CSR.MIE, _isa.CSR.MHARTID}   # these two read as 0
+    prog = Program([(RAM_BASE, b"\0" * 4)], RAM_BASE, RAM_BASE + 0x100, name="p")
+    iss = ISS(CFG, prog)
+    for number in regs.implemented():
+        iss.csr_read(number)                      # every table CSR exists in the golden model
+    assert {c["name"] for c in regs.manifest()} == set(regs.implemented().values())
+    from hw.xpulpnn.csr import CsrFile
+    from amaranth.back import rtlil
+    rtlil.convert(CsrFile(hwloops=True))          # the RTL decoder is built from the table (checks both agree)
+    rtlil.convert(CsrFile(hwloops=False))
+
+
+def test_example_job_on_the_iss(tmp_path):
+    from sim.cli import main
+    from sw.common.contract import Result
+    ex = Path(__file__).resolve().parent.parent / "examples" / "xpulpnn"
+    for backend in ("golden", "iss"):
+        assert main(["sim", "xpulpnn", "--job", str(ex), "--backend", backend, "--out", str(tmp_path / backend)]) == 0
+        r = Result.read(tmp_path / backend)
+        assert (r.status, r.metrics["verdict"], r.metrics["tohost"]) == ("ok", "pass", 1)
+        assert r.counters == {"cycles": r.cycles, "instret": r.metrics["instret"]} and r.cycles == 40
+
+
+def test_elf_truncations_never_escape(tmp_path):
+    """Every prefix of a real ELF is refused with ProgramError (a BadInput), never another exception."""
+    from sw.common.contract import BadInput
+    raw = (Path(__file__).resolve().parent.parent / "examples" / "xpulpnn" / "dot.elf").read_bytes()
+    f = tmp_path / "t.elf"
+    for n in list(range(0, 120)) + list(range(120, len(raw), 97)):
+        f.write_bytes(raw[:n])
+        with pytest.raises(BadInput):
+            load_elf(f, CFG)

@@ -94,3 +94,13 @@ def test_both_envs_on_the_iss(tmp_path, checkout, capsys):
     rows = rt.run(checkout, backends=("iss",), envs=("real",), only=["mulh"], out_dir=tmp_path / "out",
                   log=lambda *a: None)
     assert [(r["test"], r["result"]) for r in rows] == [("rv32um-p-mulh", "PASS")]
+
+
+def test_cli_mode_runs_jobs_through_accelgen_sim(tmp_path, checkout):
+    """``--cli``: each ELF as an ``accelgen sim xpulpnn --job`` folder (job.json naming the ELF and config)."""
+    rows = rt.run(checkout, backends=("iss",), envs=("minimal",), cli=True, out_dir=tmp_path / "out",
+                  log=lambda *a: None)
+    got = {r["test"]: (r["result"], r.get("iss"), r.get("note", "")) for r in rows}
+    assert got["rv32ui-min-add"][:2] == ("PASS", "pass")
+    assert got["rv32um-min-mulh"][:2] == ("FAIL", "fail") and "test 2 failed" in got["rv32um-min-mulh"][2]
+    assert (tmp_path / "out" / "jobs" / "rv32ui-min-add" / "job.json").is_file()

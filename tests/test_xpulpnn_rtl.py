@@ -80,15 +80,20 @@ def _elf(tmp_path, name, body, ld=None):
     return compile_program([src], tmp_path / f"{name}.elf", linker_script=ld or LINK_LD)
 
 
+RESULT_KEYS = {"engine", "backend", "status", "cycles", "counters", "outputs", "message", "verdict", "tohost",
+               "instret", "pc"}
+
+
 @pytest.mark.rtl
 def test_cli_timeout_error_and_trace_diff(tmp_path):
+    from sw.xpulpnn.job import write_job
     spin = _elf(tmp_path, "spin", "1: j 1b")
     out = tmp_path / "spin"
-    r = _accelgen("sim", "xpulpnn", "--elf", str(spin), "--max-cycles", "2000", "--out", str(out))
+    r = _accelgen("sim", "xpulpnn", "--job", str(spin), "--cycle-limit", "2000", "--out", str(out))
     assert r.returncode == 1, r.stdout + r.stderr
     res = json.loads((out / "result.json").read_text())
-    assert res["status"] == "timeout" and 2000 <= res["cycles"] <= 2010 and set(res) == {
-        "status", "tohost", "cycles", "instret", "pc", "message"}
+    assert res["status"] == "timeout" and res["verdict"] == "timeout" and 2000 <= res["cycles"] <= 2010
+    assert set(res) == RESULT_KEYS and res["counters"] == {"cycles": res["cycles"], "instret": res["instret"]}
 
     # an ELF outside the RAM map is refused with a clear error
     far_ld = tmp_path / "far.ld"
@@ -96,27 +101,44 @@ def test_cli_timeout_error_and_trace_diff(tmp_path):
                       ".tohost : { KEEP(*(.tohost)) } }\n")
     far = _elf(tmp_path, "far", "1: j 1b", ld=far_ld)
     out = tmp_path / "far"
-    r = _accelgen("sim", "xpulpnn", "--elf", str(far), "--out", str(out))
+    r = _accelgen("sim", "xpulpnn", "--job", str(far), "--out", str(out))
     assert r.returncode == 2
-    assert "lies outside the RAM 0x80000000" in r.stderr
+    assert "lies outside the RAM 0x80000000" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert json.loads((out / "result.json").read_text())["status"] == "error"
 
-    # pass on both backends, identical traces, fail code through tohost
+    # pass on both backends (iss: the golden backend's alias), identical traces, fail code through tohost
     ok = _elf(tmp_path, "ok", "  li a0, 6\n  li a1, 7\n  mul a2, a0, a1\n  la t0, tohost\n  li t1, 1\n  sw t1, 0(t0)\n1: j 1b")
-    for backend in ("rtl", "iss"):
+    job = write_job(tmp_path / "okjob", ok.resolve(), trace=True)
+    for backend in ("rtl", "iss", "golden"):
         out = tmp_path / f"ok-{backend}"
-        r = _accelgen("sim", "xpulpnn", "--elf", str(ok), "--backend", backend, "--trace", "--out", str(out))
+        r = _accelgen("sim", "xpulpnn", "--job", str(job), "--backend", backend, "--out", str(out))
         assert r.returncode == 0, r.stdout + r.stderr
         res = json.loads((out / "result.json").read_text())
-        assert (res["status"], res["tohost"], res["instret"]) == ("pass", 1, 7)
+        assert (res["status"], res["verdict"], res["tohost"], res["instret"]) == ("ok", "pass", 1, 7)
+        assert res["outputs"] == {"trace": "trace.log"}
         assert "x12=0000002a" in (out / "trace.log").read_text()
-    r = _accelgen("trace", "diff", "xpulpnn", "--elf", str(ok), "--out", str(tmp_path / "diff"))
+    r = _accelgen("trace", "diff", "xpulpnn", "--job", str(ok), "--out", str(tmp_path / "diff"))
+    assert r.returncode == 0 and "traces identical (7 retired instructions)" in r.stdout, r.stdout + r.stderr
+    r = _accelgen("trace", "diff", "xpulpnn", "--elf", str(ok), "--max-cycles", "100", "--out", str(tmp_path / "d2"))
     assert r.returncode == 0 and "traces identical (7 retired instructions)" in r.stdout, r.stdout + r.stderr
     bad = _elf(tmp_path, "bad", "  la t0, tohost\n  li t1, 7\n  sw t1, 0(t0)\n1: j 1b")
     out = tmp_path / "bad"
-    r = _accelgen("sim", "xpulpnn", "--elf", str(bad), "--out", str(out))
+    r = _accelgen("sim", "xpulpnn", "--job", str(bad), "--out", str(out))
     res = json.loads((out / "result.json").read_text())
-    assert r.returncode == 1 and (res["status"], res["tohost"]) == ("fail", 7) and "test 3 failed" in res["message"]
+    assert r.returncode == 1 and (res["status"], res["verdict"], res["tohost"]) == ("error", "fail", 7)
+    assert "test 3 failed" in res["message"]
+
+
+def test_cli_old_flags_are_aliases(tmp_path):
+    """``--elf`` (of ``--job``), ``--max-cycles`` (of ``--cycle-limit``) and ``--trace`` on ``accelgen sim xpulpnn``:
+    the generic driver adds them from the engine's SPEC (skipped while the driver has no alias support)."""
+    from sim.cli import build_parser
+    p = build_parser()
+    try:
+        args = p.parse_args(["sim", "xpulpnn", "--elf", "x.elf", "--max-cycles", "5", "--trace"])
+    except SystemExit:
+        pytest.skip("the generic sim driver has no --elf/--max-cycles/--trace for xpulpnn yet (lead's file)")
+    assert (args.job, args.cycle_limit, args.trace) == ("x.elf", 5, True)
 
 
 @pytest.mark.rtl
@@ -194,3 +216,17 @@ buf: .word 0, 0, 0, 0"""
     text = "\n".join(rtl.trace)
     for reg, v in want.items():
         assert f"x{reg}={v:08x}" in text, (reg, hex(v))
+
+
+@pytest.mark.rtl
+def test_example_job_rtl(tmp_path):
+    from sim.cli import main
+    from sw.common.contract import Result
+    ex = ROOT / "examples" / "xpulpnn"
+    assert main(["sim", "xpulpnn", "--job", str(ex), "--backend", "rtl", "--out", str(tmp_path / "r")]) == 0
+    assert main(["sim", "xpulpnn", "--job", str(ex), "--backend", "golden", "--out", str(tmp_path / "g")]) == 0
+    r, g = Result.read(tmp_path / "r"), Result.read(tmp_path / "g")
+    assert (r.status, r.metrics["verdict"]) == ("ok", "pass")
+    assert (r.metrics["instret"], r.metrics["pc"], r.metrics["tohost"]) == \
+        (g.metrics["instret"], g.metrics["pc"], g.metrics["tohost"])
+    assert r.counters == {"cycles": r.cycles, "instret": r.metrics["instret"]} and r.cycles >= r.metrics["instret"]

@@ -1,10 +1,15 @@
-"""CsrFile: the machine-mode CSRs, the cycle/instret counters and the CSR view of the hardware-loop registers."""
+"""CsrFile: the machine-mode CSRs, the cycle/instret counters and the CSR view of the hardware-loop registers.
+
+The read decoder is built from the CSR table :data:`sw.xpulpnn.regs.CSRS` (the core's "register map", also the
+docs table), so the hardware and the docs cannot disagree on which CSR numbers exist.
+"""
 
 from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from sw.xpulpnn.isa import CSR
+from sw.xpulpnn.regs import CSRS
 
 __all__ = ["CsrFile"]
 
@@ -78,19 +83,22 @@ class CsrFile(wiring.Component):
         mtval = Signal(32)
         instret_now = Signal(64)
         m.d.comb += instret_now.eq(self.instret + self.retire)
-        regs = {CSR.MSTATUS: mstatus | CSR.MSTATUS_MPP, CSR.MISA: CSR.MISA_VALUE, CSR.MTVEC: self.mtvec,
-                CSR.MSCRATCH: mscratch, CSR.MEPC: self.mepc, CSR.MCAUSE: mcause, CSR.MTVAL: mtval,
-                CSR.MCYCLE: self.cycle[0:32], CSR.CYCLE: self.cycle[0:32],
-                CSR.MCYCLEH: self.cycle[32:64], CSR.CYCLEH: self.cycle[32:64],
-                CSR.MINSTRET: instret_now[0:32], CSR.INSTRET: instret_now[0:32],
-                CSR.MINSTRETH: instret_now[32:64], CSR.INSTRETH: instret_now[32:64]}
-        if self.hwloops:
-            regs.update({CSR.LPSTART0: self.lp_start0, CSR.LPEND0: self.lp_end0, CSR.LPCOUNT0: self.lp_count0,
-                         CSR.LPSTART1: self.lp_start1, CSR.LPEND1: self.lp_end1, CSR.LPCOUNT1: self.lp_count1})
+        values = {"mstatus": mstatus | CSR.MSTATUS_MPP, "misa": CSR.MISA_VALUE, "mtvec": self.mtvec,
+                  "mscratch": mscratch, "mepc": self.mepc, "mcause": mcause, "mtval": mtval,
+                  "mcycle": self.cycle[0:32], "cycle": self.cycle[0:32],
+                  "mcycleh": self.cycle[32:64], "cycleh": self.cycle[32:64],
+                  "minstret": instret_now[0:32], "instret": instret_now[0:32],
+                  "minstreth": instret_now[32:64], "instreth": instret_now[32:64],
+                  "lpstart0": self.lp_start0, "lpend0": self.lp_end0, "lpcount0": self.lp_count0,
+                  "lpstart1": self.lp_start1, "lpend1": self.lp_end1, "lpcount1": self.lp_count1}
+        missing = {c.name for c in CSRS} ^ set(values)
+        if missing:
+            raise AssertionError(f"CSR table and CsrFile disagree on {sorted(missing)}")
         with m.Switch(self.addr):
-            for n, v in regs.items():
-                with m.Case(n):
-                    m.d.comb += self.rdata.eq(v)
+            for c in CSRS:
+                if self.hwloops or not c.xpulpv2:
+                    with m.Case(c.number):
+                        m.d.comb += self.rdata.eq(values[c.name])
 
         with m.If(self.tick):
             m.d.sync += self.cycle.eq(self.cycle + 1)

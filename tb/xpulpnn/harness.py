@@ -36,7 +36,7 @@ def xpulpnn_verilog(cfg: XpulpNNConfig, *, out_root="build/verilog"):
     from tb.xpulpnn.simtop import SIM_MODELS, XpulpNNSim
     key = {"engine": "xpulpnn", "config": cfg.to_dict()}
     return generate("xpulpnn", lambda: XpulpNNSim(cfg), key, out_root, models=[SIM_MODELS],
-                    extra_files=[_HERE / "simtop.py", *(_SW / f for f in ("config.py", "isa.py"))])
+                    extra_files=[_HERE / "simtop.py", *(_SW / f for f in ("config.py", "isa.py", "regs.py"))])
 
 
 def xpulpnn_build(cfg: XpulpNNConfig, *, waves=False):
@@ -50,7 +50,7 @@ def _hex(program: Program, cfg) -> str:
 
 
 def run_rtl(cfg: XpulpNNConfig, programs, work_dir, *, trace=False, max_cycles=DEFAULT_MAX_CYCLES,
-            dump_bytes=0, waves=False):
+            dump_bytes=0, waves=False, options=None):
     """Run ``programs`` on the RTL in one simulator process.
 
     Parameters
@@ -65,6 +65,8 @@ def run_rtl(cfg: XpulpNNConfig, programs, work_dir, *, trace=False, max_cycles=D
         Cycle limit per program (status "timeout" beyond it).
     dump_bytes : int
         Also dump this many bytes of RAM (from ``RAM_BASE``) after each program into ``RunResult.ram``.
+    options : sw.common.contract.RunOptions, optional
+        Passed to the cocotb test (:meth:`RunOptions.from_env`); the per-program limits above take precedence.
 
     Returns
     -------
@@ -92,8 +94,10 @@ def run_rtl(cfg: XpulpNNConfig, programs, work_dir, *, trace=False, max_cycles=D
     if results.exists():
         results.unlink()
     trace_path = work / "trace.log"
+    from sw.common.contract import RunOptions
+    options = options or RunOptions(trace=trace, waves=waves)
     run = run_cocotb(xpulpnn_build(cfg, waves=waves), "tb.xpulpnn.run_programs", test_dir=work,
-                     env={ENV_MANIFEST: work / "manifest.json", ENV_RESULTS: results},
+                     env={ENV_MANIFEST: work / "manifest.json", ENV_RESULTS: results, **options.to_env()},
                      plusargs=[f"+XPULPNN_TRACE={trace_path}"], waves=waves)
     recs = [json.loads(ln) for ln in results.read_text().splitlines()] if results.exists() else []
     if len(recs) != len(programs):
@@ -181,6 +185,12 @@ def regression_programs(cfg, *, n_random=500, seed=1, testcase=None):
     progs += [random_stream(seed + i, cfg) for i in range(n_random)]
     if testcase:
         wanted = set(testcase)
+        unknown = sorted(wanted - {p.name for p in progs})
+        if unknown:
+            from sw.common.contract import BadInput
+            shown = ", ".join(p.name for p in progs if not p.name.startswith("random-"))
+            raise BadInput(f"--testcase: no test {unknown[0]!r}; tests: {shown}, random-<seed> "
+                           f"(seeds {seed}..{seed + n_random - 1})")
         progs = [p for p in progs if p.name in wanted]
     return progs
 

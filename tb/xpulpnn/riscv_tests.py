@@ -15,7 +15,7 @@ is built with the project's toolchain (:mod:`sw.xpulpnn.toolchain`, clang from z
 Each program then runs on the ISS and on the RTL. By default all RTL runs share one simulator process
 (:func:`tb.xpulpnn.harness.run_rtl`) and RTL and ISS commit traces are compared; ``--cli`` instead runs each
 program through ``accelgen sim xpulpnn --elf X --backend B`` (the acceptance command; slower: one simulator
-start per program). A test passes when it reports pass on every backend (and, without ``--cli``, RTL and ISS
+start per program; the job is a folder whose job.json names the ELF and the config). A test passes when it reports pass on every backend (and, without ``--cli``, RTL and ISS
 agree on status, tohost, retired instructions, stop pc and the whole commit trace). The sources are never
 copied into the project: the ELFs go under ``--out`` (default ``build/xpulpnn/riscv-tests``).
 """
@@ -106,20 +106,21 @@ def build_test(src, suite, name, path, env, out_dir):
                            build_dir=Path(out_dir))
 
 
-def _cli_run(elf, backend, cfg_path, max_cycles, out_dir):
-    """One ``accelgen sim xpulpnn`` run; returns its result.json as a dict."""
+def _cli_run(elf, backend, cfg, max_cycles, out_dir):
+    """One ``accelgen sim xpulpnn --job`` run (a job folder naming the ELF and ``cfg``); returns its result.json
+    as a dict whose ``status`` is the program's verdict (pass, fail, timeout, error)."""
+    from sw.xpulpnn.job import write_job
     exe = Path(sys.executable).with_name("accelgen")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "sim.cli"]
+    job = write_job(Path(out_dir) / "jobs" / Path(elf).stem, Path(elf).resolve(), cfg, cycle_limit=max_cycles)
     out = Path(out_dir) / "runs" / f"{Path(elf).stem}-{backend}"
-    cmd += ["sim", "xpulpnn", "--elf", str(elf), "--backend", backend, "--max-cycles", str(max_cycles),
-            "--out", str(out)]
-    if cfg_path:
-        cmd += ["--config", str(cfg_path)]
+    cmd += ["sim", "xpulpnn", "--job", str(job), "--backend", backend, "--out", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     res = out / "result.json"
     if not res.exists():
         return {"status": "error", "message": f"no result.json: {(r.stderr or r.stdout)[-300:]}", "cycles": 0}
-    return json.loads(res.read_text())
+    d = json.loads(res.read_text())
+    return {**d, "status": d.get("verdict", d["status"])}
 
 
 def run(src, *, suites=SUITES, envs=ENVS, backends=BACKENDS, only=(), config=None, cli=False,
@@ -160,7 +161,7 @@ def run(src, *, suites=SUITES, envs=ENVS, backends=BACKENDS, only=(), config=Non
             if "elf" not in row:
                 continue
             for b in backends:
-                res = _cli_run(row["elf"], b, config, max_cycles, out_dir)
+                res = _cli_run(row["elf"], b, cfg, max_cycles, out_dir)
                 row[b] = res["status"]
                 row[f"{b}_cycles"] = res.get("cycles", 0)
                 if res["status"] != "pass":

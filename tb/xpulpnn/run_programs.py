@@ -3,7 +3,8 @@
 The host (:mod:`tb.xpulpnn.harness`) writes a manifest (``XPULPNN_MANIFEST``: programs with their hex image,
 entry, tohost address and cycle limit); this test loads each image with one ``$readmemh``, resets the core,
 sleeps in the simulator until ``halted`` or the cycle limit (one Python wake-up per program), and appends the
-outcome to ``XPULPNN_RESULTS`` (JSON lines). Comparing against the ISS happens on the host.
+outcome to ``XPULPNN_RESULTS`` (JSON lines). Comparing against the ISS happens on the host. The run options
+(:class:`sw.common.contract.RunOptions`) give the cycle limit of a program whose manifest entry has none.
 """
 
 import json
@@ -15,6 +16,7 @@ import cocotb
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from sim.cocotb_util import ENV_DRAM_IN, ENV_DRAM_OUT, start_clock, wait_until
+from sw.common.contract import RunOptions
 
 ENV_MANIFEST = "XPULPNN_MANIFEST"
 ENV_RESULTS = "XPULPNN_RESULTS"
@@ -30,6 +32,7 @@ async def _pulse(dut, sig, clk):
 @cocotb.test()
 async def run_programs(dut):
     manifest = json.loads(Path(os.environ[ENV_MANIFEST]).read_text())
+    options = RunOptions.from_env()
     results = Path(os.environ[ENV_RESULTS])
     ram_in = Path(os.environ[ENV_DRAM_IN])
     ram_out = Path(os.environ[ENV_DRAM_OUT])
@@ -49,7 +52,7 @@ async def run_programs(dut):
             await _pulse(dut, dut.trace_mark, clk)
             dut.rst.value = 0
             await RisingEdge(clk)
-            fired = await wait_until(dut, [dut.halted], prog["max_cycles"], clk)
+            fired = await wait_until(dut, [dut.halted], prog.get("max_cycles", options.cycle_limit or 1_000_000), clk)
             await ClockCycles(clk, 3)          # let the last instruction write back (trace, instret)
             await _pulse(dut, dut.trace_flush, clk)
             rec = {"name": prog["name"], "halted": fired is not None, "error": int(dut.error.value),
