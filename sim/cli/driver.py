@@ -14,13 +14,20 @@ from sw.common.contract import BadInput, Result, RunOptions, staged_output
 __all__ = ["add_run_options", "add_sim_args", "cmd_sim", "run_one", "default_out", "print_result"]
 
 
+def _flags(spec, flag):
+    """``flag`` and its aliases in ``spec.aliases``."""
+    return [flag, *(a for a, canon in spec.aliases.items() if canon == flag)]
+
+
 def add_run_options(p, spec):
     """The :class:`RunOptions` flags: ``--latency`` (engines with a memory latency), ``--cycle-limit``,
-    ``--seed``, ``--waves``."""
+    ``--seed``, ``--waves``, ``--trace`` (engines that trace)."""
     if spec.default_latency is not None:
         p.add_argument("--latency", type=int, help=f"memory read latency in cycles, 1..65535 "
                                                    f"(default {spec.default_latency})")
-    p.add_argument("--cycle-limit", type=int, dest="cycle_limit",
+    if spec.trace:
+        p.add_argument("--trace", action="store_true", help="record an execution trace in OUT")
+    p.add_argument(*_flags(spec, "--cycle-limit"), type=int, dest="cycle_limit",
                    help=f"stop with status 'timeout' after this many cycles (default: the job's, else "
                         f"{spec.default_cycle_limit:,})")
     p.add_argument("--seed", type=int, help="seed for anything random in the run")
@@ -28,7 +35,7 @@ def add_run_options(p, spec):
 
 
 def add_sim_args(p, spec):
-    p.add_argument("--job", required=True, help=spec.job_help)
+    p.add_argument(*_flags(spec, "--job"), dest="job", required=True, help=spec.job_help)
     p.add_argument("--backend", choices=spec.backends, default="rtl")
     p.add_argument("--out", help="output folder (default: JOB/out-BACKEND); written only when complete")
     add_run_options(p, spec)

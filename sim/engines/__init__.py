@@ -59,6 +59,10 @@ class EngineSpec:
     lower : callable or None
         ``(graph, config) -> sw.common.network.Lowered`` for engines that run networks (see
         :mod:`sw.common.network`); None while the engine cannot lower the integer graph.
+    aliases : dict
+        Extra spellings of the generic options (``{"--elf": "--job"}``), kept for an engine's older commands.
+    trace : bool
+        The engine records an execution trace (``accelgen sim --trace``).
     energy : callable or None
         ``(graph, config) -> float``: energy per inference in microjoules from the analytic model (sw/dse), for
         engines it has a bridge for; the ``accelgen compare`` energy column.
@@ -79,6 +83,8 @@ class EngineSpec:
     manifest: Callable[[Any], dict] = lambda cfg: {}
     lower: Callable[[Any, Any], Any] | None = None
     energy: Callable[[Any, Any], float] | None = None
+    aliases: dict = dataclasses.field(default_factory=dict)
+    trace: bool = False
 
     def is_golden(self, backend: str) -> bool:
         return backend != "rtl"

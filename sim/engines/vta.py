@@ -38,6 +38,11 @@ def _golden(job, out, options):
     return run_golden(job, out, options)
 
 
+def _lower(graph, cfg):
+    from sw.vta.lower import lower
+    return lower(graph, cfg)
+
+
 SPEC = EngineSpec(
     name="vta",
     default_config=DEFAULT_CONFIG,
@@ -51,4 +56,5 @@ SPEC = EngineSpec(
     regs=_regs,
     metrics=("macs", "mac_per_cycle"),
     manifest=manifest,
+    lower=_lower,
 )

@@ -42,12 +42,9 @@ def _golden(job, out, options):
     return run_golden(job, out, options)
 
 
-#: Old spellings of ``accelgen sim xpulpnn`` (``--elf``, ``--max-cycles``) and its ``--trace`` flag: passed to the
-#: generic driver once :class:`EngineSpec` has the fields ``aliases`` (option -> canonical option) and ``trace``.
-_EXTRAS = {"aliases": {"--elf": "--job", "--max-cycles": "--cycle-limit"}, "trace": True}
-
 SPEC = EngineSpec(
-    **{k: v for k, v in _EXTRAS.items() if k in EngineSpec.__dataclass_fields__},
+    # old spellings of ``accelgen sim xpulpnn`` (``--elf``, ``--max-cycles``) and its ``--trace`` flag
+    aliases={"--elf": "--job", "--max-cycles": "--cycle-limit"}, trace=True,
     name="xpulpnn", default_config=DEFAULT_CONFIG, load_config=load_config, top=top, load_job=_load_job,
     golden=_golden, job_help="job folder (job.json naming the ELF, config, cycle_limit) or an ELF file "
                              "(RV32 linked at 0x80000000 with a 'tohost' symbol; default config)",
