@@ -203,19 +203,31 @@ def _divides_fn(Q):
     sptab = [np.where(t, np.where(d[None, :] == d[:, None], 32767, np.minimum(spf[d[None, :] // d[:, None]], 32766)),
                       0).astype(np.int16) for d, t in zip(divs, tabs)]
 
+    order = sorted((j for j, d in enumerate(divs) if len(d) > 1), key=lambda j: -len(divs[j]))
+
     def divides(A, B, grow=None):
-        """A[a] | B[b]; with ``grow``, also A[a] maximal: no loop j can take the smallest prime of
-        B_j / A_j and still fit (grow[a, j] is the largest prime that fits)."""
+        """Pairs (a, b) with A[a] | B[b]; with ``grow``, also A[a] maximal: no loop j can take the smallest prime
+        of B_j / A_j and still fit (grow[a, j] is the largest prime that fits). The two loops with the most
+        divisors are checked on the full A x B matrix, the others only on the pairs left."""
+        def test(j, ia, ib, a_rows):
+            if grow is None:
+                return tabs[j][ia, ib]
+            return sptab[j][ia, ib] > np.minimum(grow[a_rows, j], 32766).astype(np.int16)
+        idx = [(np.searchsorted(divs[j], A[:, j]), np.searchsorted(divs[j], B[:, j])) for j in range(len(divs))]
         ok = np.ones((len(A), len(B)), dtype=bool)
-        for j, d in enumerate(divs):
-            if len(d) > 1:
-                ia, ib = np.searchsorted(d, A[:, j]), np.searchsorted(d, B[:, j])
-                if grow is None:
-                    ok &= tabs[j][ia][:, ib]
-                else:
-                    sp = sptab[j][ia][:, ib]
-                    ok &= (sp > np.minimum(grow[:, j], 32766).astype(np.int16)[:, None])
-        return ok
+        full, rest = order[:2], order[2:]
+        for j in full:
+            ia, ib = idx[j]
+            if grow is None:
+                ok &= tabs[j][ia][:, ib]
+            else:
+                ok &= sptab[j][ia][:, ib] > np.minimum(grow[:, j], 32766).astype(np.int16)[:, None]
+        pa, pb = np.nonzero(ok)
+        for j in rest:
+            ia, ib = idx[j]
+            keep = test(j, ia[pa], ib[pb], pa)
+            pa, pb = pa[keep], pb[keep]
+        return pa, pb
     return divides
 
 
@@ -243,8 +255,7 @@ def _dp_fixed(ctx, V, keep, fixed):
         step = max(1, _CHUNK_PAIRS // max(1, len(idx)))
         for s in range(0, nb, step):
             b = B[s:s + step]
-            ok = divides(A, b, grow)                                  # T_{L-1} | T_L (T_{L-1} maximal)
-            ia, ib = np.nonzero(ok)
+            ia, ib = divides(A, b, grow)                              # T_{L-1} | T_L (T_{L-1} maximal)
             if len(ia) == 0:
                 continue
             rep = counts[ia]
@@ -336,7 +347,7 @@ def blocking_spread(layer, arch, spatial, ratio=1.25):
     top = ctx.Q[None, :]
     c0, _ = _level_costs(ctx, 0, lambda l: V0, {})
     c2, _ = _level_costs(ctx, 2, lambda l: top if l == 2 else V1, {})
-    ia, ib = np.nonzero(_divides_fn(ctx.Q)(V0, V1))
+    ia, ib = _divides_fn(ctx.Q)(V0, V1)
     c1, _ = _level_costs(ctx, 1, lambda l: V0[ia] if l == 0 else V1[ib], {})
     total = np.broadcast_to(c0, (len(V0),))[ia] + c1 + np.broadcast_to(c2, (len(V1),))[ib]
     return float(np.mean(total <= ratio * total.min())), int(len(total))
