@@ -142,10 +142,22 @@ def fpga_figures(engine, cfg, *, synth=False, family="ecp5", device=None, log=No
             "fits": rep.get("fits")}
 
 
-def engine_row(engine, graph, x, *, backend="golden", config=None, out=None, options=None, synth=False,
-               family="ecp5", device=None) -> dict:
-    """One row of the comparison (runs in a Dask worker). Never raises for an engine that cannot run the
-    graph: the row says which layer and why."""
+def engine_row(engine, graph, x, **kw) -> dict:
+    """One row of the comparison (runs in a Dask worker). Never raises: an engine that cannot run the graph
+    (or fails) gets a row that says which layer and why, and the rest of the table still fills."""
+    t0 = time.monotonic()
+    try:
+        return _engine_row(engine, graph, x, **kw)
+    except Exception as e:          # noqa: BLE001 -- one engine's failure must not cost the others their rows
+        import traceback
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        return {"engine": engine, "backend": kw.get("backend", "golden"), "status": "error",
+                "message": f"{type(e).__name__}: {e} ({Path(where.filename).name}:{where.lineno})"[:300],
+                "wall_s": round(time.monotonic() - t0, 1)}
+
+
+def _engine_row(engine, graph, x, *, backend="golden", config=None, out=None, options=None, synth=False,
+                family="ecp5", device=None) -> dict:
     from sim import engines
     t0 = time.monotonic()
     row = {"engine": engine, "backend": backend, "status": "ok", "message": ""}
@@ -189,7 +201,7 @@ def engine_row(engine, graph, x, *, backend="golden", config=None, out=None, opt
 COLUMNS = ["engine", "status", ("cycles", "cycles", ",d"), ("MAC/cyc", "mac_per_cycle", ".1f"),
            ("util", "utilization", ".3f"), ("DRAM B", "dram_bytes", ",d"), ("LUTs", "luts", ",d"),
            ("FFs", "ffs", ",d"), ("BRAMs", "brams", ",d"), ("DSPs", "dsps", ",d"), ("Fmax", "fmax_mhz", ".1f"),
-           ("lat us", "latency_us", ".1f"), ("uJ", "energy_uj", ".2f"), ("bit-exact", "bit_exact"), "note"]
+           ("lat us", "latency_us", ".1f"), ("uJ", "energy_uj", ".2f"), ("bit-exact", "bit_exact"), ("= ort", "onnxruntime_agree"), "note"]
 
 
 def _flat(row):
@@ -233,7 +245,7 @@ def plot(rows, path, title):
 
 
 def compare(model, engines_, *, backend="golden", x_path=None, n=1, synth=False, family="ecp5", device=None,
-            scheduler=None, workers=2, out=None, log=print) -> dict:
+            scheduler=None, workers=2, out=None, configs=None, log=print) -> dict:
     """``accelgen compare``: every engine of ``engines_`` on the model, as Dask tasks; table, JSON and PNG in
     ``out`` (staged: a failed comparison keeps the previous one). Returns the summary."""
     from sim.cluster import dask_client
@@ -248,7 +260,9 @@ def compare(model, engines_, *, backend="golden", x_path=None, n=1, synth=False,
     with staged_output(out, protect=[p for p in (x_path, onnx_path) if p]) as tmp:
         with dask_client(scheduler, min(workers, len(engines_)), log=log) as client:
             from dask.distributed import as_completed
+            configs = configs or {}
             futs = {client.submit(engine_row, e, graph, x, backend=backend, out=tmp / f"sim-{e}", synth=synth,
+                                  config=configs.get(e),
                                   family=family, device=device, pure=False): i for i, e in enumerate(engines_)}
             for fut in as_completed(futs):
                 i = futs[fut]

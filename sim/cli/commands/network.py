@@ -59,6 +59,8 @@ def register(sub):
     c.add_argument("--backend", choices=("rtl", "golden"), default="rtl")
     c.add_argument("--input", help="inputs .npy (float or integer codes), as for 'accelgen run'")
     c.add_argument("--images", type=int, default=1, help="inputs when --input is not given (default 1)")
+    c.add_argument("--config", action="append", default=[], metavar="ENGINE=FILE",
+                   help="config of one engine (repeatable; default: each engine's default config)")
     c.add_argument("--synth", action="store_true", help="synthesise engine configs without a cached FPGA report")
     c.add_argument("--family", default="ecp5", help="FPGA family of the reports (default ecp5)")
     c.add_argument("--device", help="FPGA device of the reports (default: any cached)")
@@ -147,7 +149,14 @@ def cmd_compare(args):
     bad = [e for e in names if e not in engines.names()]
     if bad or not names:
         raise BadInput(f"--engines: unknown engine {bad[0] if bad else '(none)'}; engines: {', '.join(engines.names())}")
+    configs = {}
+    for item in args.config:
+        eng, sep, path = item.partition("=")
+        if not sep or eng not in names or not path:
+            raise BadInput(f"--config {item!r}: must be ENGINE=FILE with ENGINE one of {', '.join(names)}")
+        configs[eng] = path
     s = compare(args.model, names, backend=args.backend, x_path=args.input, n=args.images, synth=args.synth,
+                configs=configs,
                 family=args.family, device=args.device, scheduler=args.scheduler, workers=args.workers,
                 out=args.out, log=lambda m: print(m, flush=True))
     ran = [r for r in s["rows"] if r["status"] not in ("cannot lower",)]
