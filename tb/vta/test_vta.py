@@ -75,7 +75,7 @@ def _make_case_test(name):
             unit = "gemm" if name.startswith("gemm") else "alu"
             busy = r.counters[f"{unit}_busy"] - (r.counters[f"{unit}_uops"] - n)
             assert busy <= n + 64, f"{name}: {busy} busy cycles for a {n}-iteration instruction"
-        record(name, cycles=r.cycles, **r.counters)
+        record(name, **{**r.counters, "cycles": r.cycles})
     case_test.__name__ = case_test.__qualname__ = f"case_{name}"
     return cocotb.test(name=name)(case_test)
 
