@@ -54,3 +54,34 @@ def test_log_block_vs_in_out():
     assert VTAConfig.from_dict({"LOG_BLOCK": 3, "LOG_BLOCK_IN": 3, **SMALL_BUFS}).block_out == 8
     with pytest.raises(ValueError, match="LOG_BLOCK_OUT"):
         VTAConfig.from_dict({"LOG_BLOCK": 3, "LOG_BLOCK_OUT": 4})
+
+
+def test_register_table_generates_docs_and_manifest():
+    from pathlib import Path
+    from sim.engines import vta
+    from sw.vta.regs import COUNTERS, REGS
+    text = (Path(__file__).resolve().parent.parent / "docs" / "vta.md").read_text()
+    a, b = text.index("<!-- regs:begin -->\n"), text.index("<!-- regs:end -->")
+    assert text[a + len("<!-- regs:begin -->\n"):b] == REGS.markdown(), "docs/vta.md: paste REGS.markdown()"
+    assert vta.manifest(VTAConfig())["registers"] == REGS.manifest()
+    # upstream VTA's offsets and accelgen's extensions, as before the table
+    assert {r.name: r.offset for r in REGS} == {
+        "control": 0x00, "cycles": 0x04, "insn_count": 0x08, "insn_base": 0x0C, "uop_base": 0x10, "inp_base": 0x14,
+        "wgt_base": 0x18, "acc_base": 0x1C, "out_base": 0x20, "acc_writes": 0x24, "load_busy": 0x28,
+        "gemm_busy": 0x2C, "alu_busy": 0x30, "store_busy": 0x34, "compute_load_busy": 0x38, "error_code": 0x3C,
+        "error_index": 0x40, "fetch_status": 0x44, "load_status": 0x48, "compute_status": 0x4C,
+        "store_status": 0x50, "tokens": 0x54, "gemm_uops": 0x58, "alu_uops": 0x5C}
+    assert COUNTERS == ("cycles", "acc_writes", "load_busy", "gemm_busy", "alu_busy", "store_busy",
+                        "compute_load_busy", "gemm_uops", "alu_uops")
+    assert REGS.addr_bits <= 8
+
+
+def test_core_uses_the_register_file():
+    from hw.common.regfile import RegisterFile
+    from hw.vta.core import VTA
+    from sw.vta.regs import ADDR_WIDTH, REGS
+    top = VTA(VTAConfig())
+    assert top.signature.members["host"].signature.addr_width == ADDR_WIDTH
+    rf = RegisterFile(REGS, addr_width=ADDR_WIDTH)
+    names = set(rf.signature.members)
+    assert {"count_acc_writes", "count_gemm_uops", "insn_base", "tokens"} <= names and "count_cycles" not in names
