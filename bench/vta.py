@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.runner import print_table
-from sw.common.job import load_job, read_result
+from sw.vta.job import load_job, read_result
 from sw.vta import golden
 from sw.vta.config import AluOp, MemId, VTAConfig
 from sw.vta.isa import Uop

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sw.common.job import read_result
+from sw.vta.job import read_result
 from sw.vta.config import VTAConfig
 from sw.vta.isa import FinishInsn, GemmInsn, MemInsn, encode_program
 from sw.vta.config import MemId, Opcode

@@ -122,3 +122,35 @@ def test_random_job_deterministic(tmp_path):
     job = load_job(a)
     validate(config_of(job), job)
     assert run_job(job).status == "ok"
+
+
+def test_vta_format_lives_in_sw_vta_and_common_re_exports_it():
+    import sw.common.job as common
+    import sw.vta.job as vta
+    for name in ("Job", "load_job", "write_job", "write_result", "read_result", "DRAM_FILE", "INSN_BYTES"):
+        assert getattr(common, name) is getattr(vta, name), name
+    assert issubclass(common.JobError, ValueError)
+
+
+@pytest.mark.parametrize("content,match", [(b"", "job file is empty"), (b"\xff\xfe{}", "not UTF-8"),
+                                           (b"{", "not valid JSON"), (b"[]", "must hold a JSON object")])
+def test_job_file_content_errors(tmp_path, content, match):
+    (tmp_path / "job.json").write_bytes(content)
+    with pytest.raises(JobError, match=match):
+        load_job(tmp_path)
+
+
+def test_load_refuses_sizes_that_do_not_fit(tmp_path):
+    with pytest.raises(JobError, match="size must be <= 67,108,864"):
+        load_job(make(tmp_path, dram={"file": "dram.bin", "size": 1 << 40}))
+
+
+def test_result_schema_and_old_form(tmp_path):
+    from sw.common.contract import Result
+    write_result(tmp_path / "out-golden", "ok", 0, {"gemm_uops": 1}, "", np.zeros(4, np.uint8))
+    r = Result.read(tmp_path / "out-golden")
+    assert (r.engine, r.backend, r.outputs) == ("vta", "golden", {"dram": "dram.bin"})
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "result.json").write_text(json.dumps({"status": "ok", "cycles": 5, "counters": {},
+                                                               "message": ""}))
+    assert read_result(tmp_path / "old")["cycles"] == 5 and read_result(tmp_path / "old")["dram"] is None

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from sw.common.job import load_job
+from sw.vta.job import load_job
 from sw.vta.compile import blocked, check_output, compile_layer, compile_network, read_output, unblocked
 from sw.vta.config import VTAConfig
 from sw.vta.golden import run_job

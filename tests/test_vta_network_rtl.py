@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sw.common.job import load_job, read_result
+from sw.vta.job import load_job, read_result
 from sw.vta.config import VTAConfig
 from sw.vta.network import load_network
 from sw.vta.compile import compile_network
