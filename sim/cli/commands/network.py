@@ -74,7 +74,7 @@ def _check_counts(args):
     from sw.common.contract import BadInput
     if not 1 <= args.images <= 100_000:
         raise BadInput(f"--images must be 1..100,000, not {args.images}")
-    if getattr(args, "workers", 1) is not None and not 1 <= args.workers <= 256:
+    if not 1 <= getattr(args, "workers", 1) <= 256:
         raise BadInput(f"--workers must be 1..256, not {args.workers}")
 
 
