@@ -43,6 +43,13 @@ def _lower(graph, cfg):
     return lower(graph, cfg)
 
 
+def _energy(graph, cfg):
+    """Analytic-model energy per inference (uJ): VTA's bridge (sw/dse/bridges.py), best blocking per layer."""
+    from sw.dse.bridges import _vta_layer, vta_arch, vta_spatial
+    from sw.dse.graph_energy import graph_energy_uj
+    return graph_energy_uj(graph, vta_arch(cfg), lambda layer: (_vta_layer(cfg, layer), vta_spatial(cfg)))
+
+
 SPEC = EngineSpec(
     name="vta",
     default_config=DEFAULT_CONFIG,
@@ -57,4 +64,5 @@ SPEC = EngineSpec(
     metrics=("macs", "mac_per_cycle"),
     manifest=manifest,
     lower=_lower,
+    energy=_energy,
 )
