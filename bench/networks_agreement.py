@@ -36,6 +36,7 @@ def measure(name, fmt, n, seed=0, log=print):
     rng = np.random.default_rng(seed)
     iso, e2e = [], []
     agree = agree_default = 0
+    classes = set()
     t0 = time.monotonic()
     for i in range(n):
         x = rng.standard_normal((1, 3, 224, 224)).astype(np.float32)
@@ -49,6 +50,7 @@ def measure(name, fmt, n, seed=0, log=print):
                          "max_abs_diff": int(d.max(initial=0))})
         e2e.append(rows)
         ours = int(np.argmax(dequantize(g, g.outputs[0], vals[g.outputs[0]]).reshape(-1)))
+        classes.add(ours)
         agree += ours == int(np.argmax(plain.run(None, {inp: x})[0]))
         agree_default += ours == int(np.argmax(default.run(None, {inp: x})[0]))
         if (i + 1) % 10 == 0:
@@ -59,7 +61,7 @@ def measure(name, fmt, n, seed=0, log=print):
     return {"model": name, "format": fmt, "inputs": n, "nodes": len(g.nodes),
             "layers_compared": len(iso[0]), "per_layer": per_layer, "end_to_end": A.summarize(e2e),
             "prediction_agree": agree / n, "prediction_agree_default_kernels": agree_default / n,
-            "ort_precise_kernels": bool(getattr(plain, "precise", False)), "worst_layer": worst["tensor"],
+            "distinct_classes": len(classes), "ort_precise_kernels": bool(getattr(plain, "precise", False)), "worst_layer": worst["tensor"],
             "seconds": round(time.monotonic() - t0, 1)}
 
 
@@ -81,10 +83,11 @@ def main(argv=None):
              "layer max": r["per_layer"]["max_abs_diff"],
              "e2e": f"{r['end_to_end']['agree_fraction']:.4f}", "e2e max": r["end_to_end"]["max_abs_diff"],
              "class": f"{r['prediction_agree']:.2f}", "class (default ORT)": f"{r['prediction_agree_default_kernels']:.2f}",
-             "s": r["seconds"]} for r in results]
+             "classes": r["distinct_classes"], "s": r["seconds"]} for r in results]
     print_table(rows, ["model", "format", "n", ("per-layer equal", "layer"), ("worst layer", "worst layer"),
                        ("max|d|", "layer max"), ("e2e equal", "e2e"), ("e2e max|d|", "e2e max"),
-                       ("class agree", "class"), "class (default ORT)", "s"])
+                       ("class agree", "class"), "class (default ORT)",
+                       ("distinct classes", "classes"), "s"])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
