@@ -140,7 +140,8 @@ def main(argv=None):
     out.write_text(json.dumps({"summary": summary, "records": records, "segmented_records": seg_records},
                               indent=1) + "\n")
     print(f"wrote {out}, {_plot(fr, out.with_name('cap_cycles.png'))}")
-    est = subprocess.run([sys.executable, "-m", "sim.cli", "estimate", "cap", "--costs", "rtl", "--bench", str(out),
+    est = subprocess.run([sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main(sys.argv[1:]))",
+                          "estimate", "cap", "--costs", "rtl", "--bench", str(out),
                           "--hawq", str(HAWQ_V3_RESNET18),
                           "--json", str(out.with_name("cap_estimate.json"))])
     return 0 if summary["all_bit_exact"] and all(exact.values()) and est.returncode == 0 else 1

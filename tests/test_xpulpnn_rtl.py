@@ -69,7 +69,8 @@ def test_kernels_rtl():
 
 
 def _accelgen(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=cwd)
+    run = "import sys; from sim.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", run, *args], capture_output=True, text=True, cwd=cwd)
 
 
 def _elf(tmp_path, name, body, ld=None):

@@ -111,7 +111,8 @@ def _cli_run(elf, backend, cfg, max_cycles, out_dir):
     as a dict whose ``status`` is the program's verdict (pass, fail, timeout, error)."""
     from sw.xpulpnn.job import write_job
     exe = Path(sys.executable).with_name("accelgen")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "sim.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c",
+                                            "import sys; from sim.cli import main; sys.exit(main(sys.argv[1:]))"]
     job = write_job(Path(out_dir) / "jobs" / Path(elf).stem, Path(elf).resolve(), cfg, cycle_limit=max_cycles)
     out = Path(out_dir) / "runs" / f"{Path(elf).stem}-{backend}"
     cmd += ["sim", "xpulpnn", "--job", str(job), "--backend", backend, "--out", str(out)]
