@@ -278,3 +278,32 @@ def test_digits_and_tiny_graph_on_rtl(digits, tmp_path):
     res = run_network_rtl(lower(t, CFG), _inputs(t, 1), tmp_path / "tiny")
     assert res.status == "ok", res.message
     assert all(r.bit_exact for r in res.layers), [r for r in res.layers if not r.bit_exact]
+
+
+# -- the VTA network JSON as a front end of the graph -------------------------------------------------------
+JSON_NET = {"name": "j", "seed": 3, "input": {"channels": 32, "height": 10, "width": 12}, "layers": [
+    {"name": "c1", "type": "conv2d", "out_channels": 48, "kernel": 3, "pad": 1, "shift": 10, "relu": True, "wmax": 31},
+    {"name": "c2", "type": "conv2d", "out_channels": 48, "kernel": 3, "stride": 2, "pad": 1, "shift": 10,
+     "relu": True, "wmax": 31},
+    {"name": "g", "type": "conv2d", "out_channels": 48, "kernel": 3, "pad": 1, "groups": 3, "shift": 9, "relu": True,
+     "wmax": 31},
+    {"name": "mp", "type": "maxpool", "kernel": 3, "stride": 2, "pad": 1},
+    {"name": "ad", "type": "add", "input": ["mp", "mp"], "relu": True},
+    {"name": "ap", "type": "avgpool", "kernel": 3, "stride": 3, "shift": 3},
+    {"name": "fc", "type": "dense", "out_features": 10, "shift": 8, "wmax": 31}]}
+
+
+def test_network_json_is_a_graph_front_end():
+    from sw.vta.network import NetworkError, load_network, run_reference, to_graph
+    net = load_network(JSON_NET)
+    ref = run_reference(net)
+    g = to_graph(net)
+    vals = graph_run(g, {"input": ref["input"][None]})
+    for L in net.layers:
+        assert np.array_equal(vals[L.name].reshape(ref[L.name].shape), ref[L.name]), L.name
+    res = lower(g, CFG, strict=True).run_golden(ref["input"][None])
+    assert res.status == "ok" and all(r.bit_exact for r in res.layers)
+    bad = dict(JSON_NET, layers=JSON_NET["layers"][:2] + [dict(JSON_NET["layers"][1], name="r", stride=1,
+                                                                input="c2", residual="c2")])
+    with pytest.raises(NetworkError, match="layer 'r': a residual"):
+        to_graph(load_network(bad))

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["Layer", "Network", "NetworkError", "load_network", "reference", "LAYER_TYPES", "resnet18_network",
-           "mobilenet_group_layers"]
+           "mobilenet_group_layers", "to_graph"]
 
 LAYER_TYPES = ("conv2d", "dense", "maxpool", "avgpool", "add")
 _MASK32 = (1 << 32) - 1
@@ -386,3 +386,71 @@ def mobilenet_group_layers(path, seed: int = 0) -> list:
                                  "kernel": r["kernel"], "stride": r["stride"], "pad": r["pad"],
                                  "groups": r["groups"], "shift": 10, "relu": True, "wmax": 63}]})
     return nets
+
+
+def to_graph(net: Network):
+    """The network as an integer graph (:mod:`sw.graph.ir`): the JSON description becomes a front end of the one
+    graph every engine lowers. Every tensor is int8 with zero point 0 and scale 1; the ``>> shift`` (floor) of a
+    layer is the graph's round-half-up requantisation with multiplier ``2**30``, shift ``shift + 30`` and the bias
+    lowered by ``2**(shift-1)`` (``floor(v / 2**k) = rshift_round(v - 2**(k-1), k)``), so graph and
+    :func:`reference` agree bit for bit (as long as no int32 accumulator wraps, which the graph refuses).
+    Average pooling is a depthwise convolution with weight 1; ``add`` is the graph add with multipliers
+    ``[2**30, 2**30]`` and shift 30. Residual convolutions have no graph form: NetworkError names the layer.
+    """
+    from sw.graph.ir import Graph
+    g = Graph(net.name, meta={"source": "vta network json"})
+    c, h, w = net.input_shape
+    g.add_tensor("input", (1, c, h, w), "int8", 1.0, 0)
+    g.inputs = ["input"]
+
+    def requant(name, src, shape, shift, relu):
+        g.add_tensor(name, shape, "int8", 1.0, 0)
+        g.add_node(name + ":rq", "requantize", [src], name, multiplier=1 << 30, shift=shift + 30,
+                   qmin=0 if relu else -128, qmax=127)
+
+    for L in net.layers:
+        where = f"layer {L.name!r}"
+        if L.residual:
+            raise NetworkError(f"{where}: a residual added before the shift has no integer-graph form; use an "
+                               "'add' layer")
+        x = L.inputs[0]
+        co, oh, ow = L.out_shape
+        if L.type in ("conv2d", "avgpool"):
+            if L.type == "conv2d":
+                wt, b, groups, relu = L.w, L.b.astype(np.int64), L.groups, L.relu
+            else:
+                wt = np.ones((co, 1, L.kernel, L.kernel), np.int8)
+                b, groups, relu = np.zeros(co, np.int64), co, False
+            if L.shift:
+                b = b - (1 << (L.shift - 1))
+            wn, bn = g.add_constant(L.name + ".w", wt.astype(np.int8)), g.add_constant(L.name + ".b", b.astype(np.int32))
+            g.add_tensor(L.name + ":acc", (1, co, oh, ow), "int32", 1.0)
+            p = L.pad
+            g.add_node(L.name, "conv2d", [x, wn, bn], L.name + ":acc", strides=[L.stride, L.stride],
+                       pads=[p, p, p, p], dilations=[1, 1], groups=groups)
+            requant(L.name, L.name + ":acc", (1, co, oh, ow), L.shift, relu)
+        elif L.type == "dense":
+            k = L.in_shape[0]
+            g.add_tensor(L.name + ":flat", (1, k), "int8", 1.0, 0)
+            g.add_node(L.name + ":flatten", "reshape", [x], L.name + ":flat")
+            b = L.b.astype(np.int64) - ((1 << (L.shift - 1)) if L.shift else 0)
+            wn = g.add_constant(L.name + ".w", L.w.reshape(co, k).astype(np.int8))
+            bn = g.add_constant(L.name + ".b", b.astype(np.int32))
+            g.add_tensor(L.name + ":acc", (1, co), "int32", 1.0)
+            g.add_node(L.name, "dense", [L.name + ":flat", wn, bn], L.name + ":acc")
+            last = L is net.layers[-1]
+            requant(L.name if last else L.name + ":2d", L.name + ":acc", (1, co), L.shift, L.relu)
+            if not last:
+                g.add_tensor(L.name, (1, co, 1, 1), "int8", 1.0, 0)
+                g.add_node(L.name + ":4d", "reshape", [L.name + ":2d"], L.name)
+        elif L.type == "maxpool":
+            p = L.pad
+            g.add_tensor(L.name, (1, co, oh, ow), "int8", 1.0, 0)
+            g.add_node(L.name, "maxpool", [x], L.name, kernel=[L.kernel, L.kernel], strides=[L.stride, L.stride],
+                       pads=[p, p, p, p])
+        else:   # add
+            g.add_tensor(L.name, (1, co, oh, ow), "int8", 1.0, 0)
+            g.add_node(L.name, "add", list(L.inputs), L.name, multiplier=[1 << 30, 1 << 30], shift=30,
+                       qmin=0 if L.relu else -128, qmax=127)
+    g.outputs = [net.layers[-1].name]
+    return g.validate()
