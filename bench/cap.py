@@ -142,7 +142,7 @@ def main(argv=None):
     print(f"wrote {out}, {_plot(fr, out.with_name('cap_cycles.png'))}")
     est = subprocess.run([sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main(sys.argv[1:]))",
                           "estimate", "cap", "--costs", "rtl", "--bench", str(out),
-                          "--hawq", str(HAWQ_V3_RESNET18),
+                          "--hawq", str(HAWQ_V3_RESNET18), *(["--bits", "2,4,8"] if args.quick else []),
                           "--json", str(out.with_name("cap_estimate.json"))])
     return 0 if summary["all_bit_exact"] and all(exact.values()) and est.returncode == 0 else 1
 

@@ -124,3 +124,19 @@ def test_estimate_cli(tmp_path, capsys):
     assert json.loads(out.read_text())["hawq_edp_order_ok"] is True
     assert main(["estimate", "cap", "--network", "lenet"]) == 2
     assert main(["estimate", "cap", "--costs", "rtl", "--bench", str(tmp_path / "none.json")]) == 2
+
+
+def test_estimate_cli_refuses_precisions_the_bench_did_not_measure(tmp_path, capsys):
+    from sim.cli import main
+    bench = _counted_bench()
+    bench["records"] = [r for r in bench["records"] if not (r["op"] == "relu" and r["bits"] == 16)]
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(bench))
+    assert main(["estimate", "cap", "--costs", "rtl", "--bench", str(path), "--network", "alexnet", "--bits", "16"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no relu measured at 16 bits (measured: 2, 4, 8)" in err[0]
+    assert main(["estimate", "cap", "--costs", "rtl", "--bench", str(path), "--network", "alexnet", "--bits", "4,8"]) == 0
+    bench["records"][0]["cycles"] = "many"
+    path.write_text(json.dumps(bench))
+    assert main(["estimate", "cap", "--costs", "rtl", "--bench", str(path), "--network", "alexnet", "--bits", "8"]) == 2
+    assert "cycles must be a non-negative number" in capsys.readouterr().err

@@ -91,6 +91,14 @@ def _prepare(args):
             cost = CostModel("rtl", bench, args.segmentation)
         except (ValueError, KeyError, TypeError) as e:
             raise BadInput(f"{args.bench}: {e}") from None
+        need = set(bits) | {8} | {b for _, per_layer, _ in (hawq or ()) for b in per_layer.values()}
+        for op in ("add", "relu"):
+            missing = sorted(m for m in need if (op, m) not in cost.elementwise)
+            if missing:
+                have = sorted(m for o, m in cost.elementwise if o == op)
+                raise BadInput(f"{args.bench}: no {op} measured at {', '.join(map(str, missing))} bits (measured: "
+                               f"{', '.join(map(str, have)) or 'none'}); choose --bits among them or rerun "
+                               f"'make bench TARGET=cap' without --quick")
     out = _json_target(args.json) if args.json else None
     return cost, nets, bits, hawq, out
 
