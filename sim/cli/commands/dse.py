@@ -42,7 +42,7 @@ def register(subparsers):
     e.add_argument("--mapping", help="mapping JSON; without it the best blocking of --dataflow is searched")
     e.add_argument("--dataflow", help="U|V unrolling to search when no --mapping (default C|K for --layer; "
                                       "with --model: the whole space)")
-    e.add_argument("--min-util", type=float, default=0.5,
+    e.add_argument("--min-util", type=float, default=0.75,
                    help="utilisation floor of the space explored with --model (default %(default)s; 0 = all)")
     e.set_defaults(func=lambda a: _run(_energy, a))
 
@@ -52,7 +52,7 @@ def register(subparsers):
     d.add_argument("--no-replication", action="store_true", help="only plain U|V unrollings (one loop per dimension)")
     d.add_argument("--space", choices=["full", "paper"], default="full",
                    help="full: also search the whole space (default); paper: only the paper's loop-pair table")
-    d.add_argument("--min-util", type=float, default=0.5,
+    d.add_argument("--min-util", type=float, default=0.75,
                    help="skip unrollings using less than this share of the PE-cycles (default %(default)s; 0 = all)")
     d.set_defaults(func=lambda a: _run(_dataflows, a))
 
