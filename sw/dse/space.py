@@ -12,7 +12,7 @@ Exact reductions (nothing that could be optimal is lost):
 - for a layer symmetric in X/Y (X = Y, FX = FY, equal strides) the mirrored unrolling is the same point.
 
 Heuristic reduction (stated, optional): unrollings whose useful share of the PE-cycles (padding counted) is
-below ``min_util`` are not explored (default 0.75: they cost at least a third more cycles, and in this model they
+below ``min_util`` times the best share the layer can reach are not explored (default 0.75: they cost at least a third more cycles, and in this model they
 win by hundredths of a percent of energy at most, because the per-PE RF energy that dominates does not depend on
 the unrolling; so many of them lie that close to the optimum that no bound prunes them: on ResNet-18 C2,
 ``min_util=0`` takes 443 exact searches and minutes to find C16|Y4 at utilisation 0.25, 0.002% below K16|C16).
@@ -108,11 +108,14 @@ def enumerate_space(layer, arch, min_util=0.75, pairs=True):
         ok &= (i < mi) | ((i == mi) & (k <= mk))
     after_exact = int(ok.sum())
     util = layer.macs / (np.prod(q.astype(np.float64), axis=1) * rows * cols)
-    ok &= util >= min_util - 1e-12
+    # The floor is relative to the best utilisation the layer can reach (1 for most layers; a depthwise 4x4
+    # layer cannot fill 16x16 PEs).
+    best_util = float(util[ok].max()) if ok.any() else 1.0
+    ok &= util >= min_util * best_util - 1e-12
     sel = np.nonzero(ok)[0]
     cands = [(opt_r[i[n]], opt_c[k[n]]) for n in sel]
     return cands, {"complete": complete, "after_exact": after_exact, "explored": len(cands),
-                   "min_util": min_util, "S": S[sel], "util": util[sel]}
+                   "min_util": min_util, "best_util": best_util, "S": S[sel], "util": util[sel]}
 
 
 def _standard(ctx):
