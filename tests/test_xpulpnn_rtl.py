@@ -118,6 +118,14 @@ def test_cli_timeout_error_and_trace_diff(tmp_path):
         assert (res["status"], res["verdict"], res["tohost"], res["instret"]) == ("ok", "pass", 1, 7)
         assert res["outputs"] == {"trace": "trace.log"}
         assert "x12=0000002a" in (out / "trace.log").read_text()
+    # the old spellings: --elf, --max-cycles, --trace
+    out = tmp_path / "ok-old-flags"
+    r = _accelgen("sim", "xpulpnn", "--elf", str(ok), "--backend", "iss", "--trace", "--max-cycles", "100",
+                  "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    res = json.loads((out / "result.json").read_text())
+    assert (res["status"], res["tohost"], res["instret"]) == ("ok", 1, 7)
+    assert "x12=0000002a" in (out / "trace.log").read_text()
     r = _accelgen("trace", "diff", "xpulpnn", "--job", str(ok), "--out", str(tmp_path / "diff"))
     assert r.returncode == 0 and "traces identical (7 retired instructions)" in r.stdout, r.stdout + r.stderr
     r = _accelgen("trace", "diff", "xpulpnn", "--elf", str(ok), "--max-cycles", "100", "--out", str(tmp_path / "d2"))
@@ -132,13 +140,9 @@ def test_cli_timeout_error_and_trace_diff(tmp_path):
 
 def test_cli_old_flags_are_aliases(tmp_path):
     """``--elf`` (of ``--job``), ``--max-cycles`` (of ``--cycle-limit``) and ``--trace`` on ``accelgen sim xpulpnn``:
-    the generic driver adds them from the engine's SPEC (skipped while the driver has no alias support)."""
+    the generic driver adds them from the engine's SPEC (aliases, trace)."""
     from sim.cli import build_parser
-    p = build_parser()
-    try:
-        args = p.parse_args(["sim", "xpulpnn", "--elf", "x.elf", "--max-cycles", "5", "--trace"])
-    except SystemExit:
-        pytest.skip("the generic sim driver has no --elf/--max-cycles/--trace for xpulpnn yet (lead's file)")
+    args = build_parser().parse_args(["sim", "xpulpnn", "--elf", "x.elf", "--max-cycles", "5", "--trace"])
     assert (args.job, args.cycle_limit, args.trace) == ("x.elf", 5, True)
 
 
