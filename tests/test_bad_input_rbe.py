@@ -205,6 +205,17 @@ def test_config(tmp, capsys, command, content, path, words):
     _check(capsys, [command, "rbe", "--config", path], words, tmp)
 
 
+VERILOG_OUT_ROWS = [
+    ("out-under-a-file", "TMP/afile/v", "is not a folder"),
+    ("out-unwritable", "/proc/accelgen-verilog", "cannot create the output folder"),
+]
+
+
+@pytest.mark.parametrize("out,words", [r[1:] for r in VERILOG_OUT_ROWS], ids=[r[0] for r in VERILOG_OUT_ROWS])
+def test_verilog_output_path(tmp, capsys, out, words):
+    _check(capsys, ["verilog", "rbe", "--out", out.replace("TMP", str(tmp))], words, tmp)
+
+
 REGRESS_ROWS = [
     ("latency-0", ["--latency", "0"], "--latency must be 1..65535, not 0"),
     ("latency-70000", ["--latency", "70000"], "--latency must be 1..65535"),
@@ -233,4 +244,4 @@ def test_failed_run_keeps_the_previous_results(tmp, capsys):
 
 
 def test_row_count():
-    assert len(SIM_ROWS) + 2 * len(CONFIG_ROWS) + len(REGRESS_ROWS) >= 25
+    assert len(SIM_ROWS) + 2 * len(CONFIG_ROWS) + len(VERILOG_OUT_ROWS) + len(REGRESS_ROWS) >= 25
