@@ -139,8 +139,12 @@ def space_study():
 def network_study():
     """accelgen dse energy --model on the whole ResNet-18 graph (ONNX built by sw.graph.models, 12 distinct conv/FC
     shapes) and on the built-in table."""
+    import subprocess
+    import sys
     import tempfile
-    from sim.cli import main as cli
+
+    def cli(argv):       # the user-facing command, run as a user runs it (bench sits below the CLI layer)
+        subprocess.run([sys.executable, "-m", "sim.cli", *argv], check=True)
     out = {}
     with tempfile.TemporaryDirectory() as d:
         try:

@@ -84,9 +84,8 @@ async def reset(dut, cycles=5, *, clk="clk", rst="rst"):
     for name in ("dram_load", "dram_dump"):
         if hasattr(dut, name):
             getattr(dut, name).value = 0
-    if hasattr(dut, "dram_latency"):
-        if not dut.dram_latency.value.is_resolvable or int(dut.dram_latency.value) == 0:
-            dut.dram_latency.value = 1
+    # dram_latency is left alone: a value a test wrote just before reset() has not taken effect yet, so reading it
+    # here and writing a default over it lost the caller's latency (the DRAM model treats 0 as 1).
     rst_h.value = 1
     for _ in range(cycles):
         await RisingEdge(clk_h)

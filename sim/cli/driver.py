@@ -56,6 +56,7 @@ def run_one(spec, job, backend: str, out, options: RunOptions, *, allow=()) -> R
         run = backends.rtl(spec.name)
     with staged_output(out, protect=job.input_paths(), allow=allow) as tmp:
         result = run(job, tmp, options)
+        result.backend = backend           # the name asked for (an alias such as xpulpnn's "iss" included)
         result.write(tmp)
     return result
 
@@ -93,11 +94,14 @@ def cmd_sim(args):
     allow = () if args.out else (out,)
     try:
         options = RunOptions.from_args(args)
+    except BadInput as e:
+        print(f"{cmd}: {e}", file=sys.stderr)
+        return 2
+    try:
         job = spec.load_job(args.job)
     except (BadInput, ValueError) as e:
         print(f"{cmd}: bad job: {e}", file=sys.stderr)
-        if not isinstance(e, BadInput) or "--" not in str(e).split(":")[0]:
-            _record_refusal(spec, out, args.backend, f"bad job: {e}")
+        _record_refusal(spec, out, args.backend, f"bad job: {e}")
         return 2
     t0 = time.monotonic()
     try:

@@ -35,6 +35,8 @@ import dataclasses
 __all__ = ["Reg", "RegisterMap", "KINDS", "CTRL_BITS"]
 
 KINDS = ("ctrl", "rw", "status", "counter", "peak")
+#: Port names of the generated RegisterFile that a register may not take.
+_PORTS = ("host", "launch", "running", "finish", "error")
 #: Bits of the ``ctrl`` word when read.
 CTRL_BITS = {"running": 0, "done": 1, "error": 2}
 
@@ -127,6 +129,10 @@ class RegisterMap:
         ctrls = [r for r in self.regs if r.kind == "ctrl"]
         if len(ctrls) != 1:
             raise ValueError(f"{engine} register map: needs exactly one ctrl register, has {len(ctrls)}")
+        for r in self.regs:
+            if r.name in _PORTS or r.name.startswith("count_"):
+                raise ValueError(f"{engine} register map: name {r.name!r} clashes with a RegisterFile port "
+                                 f"({', '.join(_PORTS)}, count_*)")
         self._by_name = {r.name: r for r in self.regs}
 
     def __iter__(self):
