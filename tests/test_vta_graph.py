@@ -41,8 +41,8 @@ def _graph_rule(acc, m, s, zp, lo, hi):
 
 @pytest.mark.parametrize("spread", [0, 3, 12])
 def test_graph_requant_identity_is_exact(spread):
-    """MULSHR(a) + ADD k + SHR b (the per-channel scheme) == the graph rule, over the whole accumulator range
-    the bound allows; uniform shifts use MULSHR with rounding + ADD zp."""
+    """MULSHR(a) + RSHR(b, zp) (the per-channel scheme) == the graph rule, over the whole accumulator range the
+    bound allows; uniform shifts use MULSHR with rounding + ADD zp."""
     rng = np.random.default_rng(spread)
     n = 16
     m = rng.integers(1 << 30, 1 << 31, n)
@@ -53,9 +53,9 @@ def test_graph_requant_identity_is_exact(spread):
     acc[0], acc[1] = bound, -bound
     if rq.uniform:
         got = _mul_shr(acc, m, rq.a, True) + rq.zp
-    else:
-        t = _mul_shr(acc, rq.mult, rq.a, False) + rq.k
-        got = t >> rq.b
+    else:   # MULSHR then RSHR (golden semantics of both)
+        t = _mul_shr(acc, rq.mult, rq.a, False)
+        got = (((t >> (rq.b - 1)) + 1) >> 1) + rq.zp
     want = np.stack([_graph_rule(acc[:, c], int(m[c]), int(s[c]), -7, -(1 << 40), 1 << 40) for c in range(n)], 1)
     assert np.array_equal(got, want)
 

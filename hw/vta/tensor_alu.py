@@ -25,7 +25,7 @@ class TensorAlu(wiring.Component):
     Opcodes: MIN 0, MAX 1, ADD 2, SHR 3 (negative amount shifts left), MUL 4, and the accelgen extensions
     CLP 5 (clip to [-|operand|, |operand|]) and MOV 6 (dst = operand); see docs/vta.md. MUL with the reset bit
     is the accelgen MULSHR (exact 64-bit product, rounding right shift by imm[5:0], docs/vta-isa-extensions.md),
-    also in S3 (II 1).
+    also in S3 (II 1); SHR with the reset bit is RSHR (rounding right shift by the operand, plus the immediate).
     """
 
     def __init__(self, cfg):
@@ -117,11 +117,13 @@ class TensorAlu(wiring.Component):
         wide = Signal()
         wide_sh = Signal(6)
         wide_rnd = Signal()
+        rshr = Signal()     # accelgen RSHR (SHR with the reset bit): rounding right shift, plus the immediate
         with m.If(loop.start):
             sh, rnd = p.imm[:6], p.imm[MULSHR_ROUND_BIT] & (p.imm[:6] != 0)
             m.d.sync += [op.eq(p.alu_opcode), use_imm.eq(p.use_imm), imm.eq(p.imm),
                          is_mul.eq(p.alu_opcode == AluOp.MUL),
                          wide.eq(p.reset & (p.alu_opcode == AluOp.MUL)),
+                         rshr.eq(p.reset & (p.alu_opcode == AluOp.SHR)),
                          wide_sh.eq(Mux(rnd, sh - 1, sh)), wide_rnd.eq(rnd)]
         m.d.comb += [self.src_imm.eq(Cat(*[imm] * (cfg.batch * cfg.block_out))), self.src_use_imm.eq(use_imm)]
 
@@ -138,6 +140,14 @@ class TensorAlu(wiring.Component):
             b = Signal(signed(W), name=f"operand{n}")
             m.d.comb += b.eq(self.src_data.word_select(n, W))   # already the immediate with use_imm
             stmts, cases, result = self.lane_op(op, a, b, W)
+            # RSHR: amount = clamp(operand, 0, 31); ((a >> (amount-1)) + 1) >> 1 (a when 0), plus sext(imm)
+            amt = Signal(5, name=f"rshr_amt{n}")
+            half = Signal(signed(W), name=f"rshr_half{n}")
+            rounded = Signal(signed(W + 1), name=f"rshr_round{n}")
+            m.d.comb += [amt.eq(Mux(b[W - 1], 0, Mux(b[5:W - 1] != 0, W - 1, b[:5]))),
+                         half.eq(a >> (amt - 1)[:5]),
+                         rounded.eq(Mux(amt == 0, a, (half + 1) >> 1) + imm)]
+            cases[AluOp.SHR] = Mux(rshr, rounded[:W], cases[AluOp.SHR])
             others = Signal(W, name=f"lane_other{n}")
             m.d.comb += stmts
             with m.Switch(op):

@@ -93,15 +93,16 @@ def _requant_ops(p, kernel, shift, relu, fused):
 
 class GraphRequant:
     """The integer graph's requantisation ``clamp(rshift_round(acc * m[c], s[c]) + zp, qmin, qmax)`` (all values in
-    the int8 domain) as VTA ALU work: MULSHR (exact 64-bit product) plus ADD/SHR with per-channel operand rows.
+    the int8 domain) as VTA ALU work: MULSHR (exact 64-bit product) and RSHR (rounding shift by a per-lane amount,
+    plus the immediate), with per-channel operand rows (docs/vta-isa-extensions.md).
 
-    Uniform shift (every channel the same ``s``): ``MULSHR(acc, m[c], s, round)`` then ``ADD zp`` (imm).
-    Per-channel shifts: with ``a = min(s) - 1`` and ``b[c] = s[c] - a``,
-    ``rshift_round(v, s) + zp = (floor(v / 2**a) + 2**(b-1) + zp * 2**b) >> b`` exactly (floor of a floor), so
-    ``MULSHR(acc, m[c], a)`` (no rounding), ``ADD`` the row ``k[c] = 2**(b-1) + zp * 2**b``, ``SHR`` by the row ``b[c]``.
+    Uniform shift (every channel the same ``s``): ``MULSHR(acc, m[c], s, round)``, then ``ADD zp`` (imm) if needed.
+    Per-channel shifts: with ``a = min(s) - 1`` and ``b[c] = s[c] - a >= 1``,
+    ``rshift_round(v, s) + zp = rshift_round(floor(v / 2**a), b) + zp`` exactly (floor of a floor), so
+    ``MULSHR(acc, m[c], a)`` (no rounding) and ``RSHR`` by the row ``b[c]`` with offset ``zp``: two passes.
     The clamp is the STORE's saturation when ``[qmin, qmax]`` is ``[-128, 127]`` or ``[0, 127]``, else ALU MAX/MIN.
-    ``acc_bound[c]`` (a bound on ``|acc|``) proves that no intermediate leaves int32; otherwise :class:`MapError`.
-    Channels whose multiplier is so small that the output is ``zp`` for every possible accumulator get ``m = 0``.
+    ``acc_bound[c]`` (a bound on ``|acc|``) proves that ``floor(acc * m / 2**a)`` fits int32; otherwise
+    :class:`MapError`. A channel with ``b > 31`` has output ``zp`` for every accumulator: multiplier 0, ``b = 1``.
     """
 
     def __init__(self, name, mult, shift, zp, qmin, qmax, acc_bound):
@@ -118,32 +119,26 @@ class GraphRequant:
         if self.uniform:
             self.a = int(self.shift[0])
             self.b = np.zeros(n, np.int64)
-            self.k = np.zeros(n, np.int64)
             return
         self.a = int(self.shift.min()) - 1
         self.b = self.shift - self.a
         tb = -(-(bound * self.mult) >> self.a)          # ceil(bound * m / 2**a) >= |floor(acc * m / 2**a)|
-        dead = (self.b > 23) & (tb < (np.int64(1) << np.minimum(self.b - 1, 62)))
-        self.mult[dead], self.b[dead], tb[dead] = 0, 1, 0   # output is zp for every accumulator
-        if np.any(self.b > 23):
-            c = int(np.argmax(self.b > 23))
-            raise MapError(f"layer {name!r}: requantisation shifts {int(self.shift.min())}..{int(self.shift.max())} "
-                           f"differ by more than 23 bits (channel {c}) and the channel's output is not constant")
-        self.k = (np.int64(1) << (self.b - 1)) + self.zp * (np.int64(1) << self.b)
-        if np.any(tb + np.abs(self.k) >= 1 << 31):
-            c = int(np.argmax(tb + np.abs(self.k) >= 1 << 31))
+        dead = self.b > 31                               # |T| < 2**31 <= 2**(b-1): the output is zp
+        self.mult[dead], self.b[dead], tb[dead] = 0, 1, 0
+        if np.any(tb >= 1 << 31):
+            c = int(np.argmax(tb >= 1 << 31))
             raise MapError(f"layer {name!r}: requantisation of channel {c} needs more than 32 bits "
                            f"(|acc| <= {int(bound[c])}, multiplier {int(self.mult[c])}, shift {int(self.shift[c])})")
 
     @property
     def n_rows(self):
-        return 1 if self.uniform else 3
+        return 1 if self.uniform else 2
 
     def rows(self, nblocks, block):
-        """Operand rows for ``nblocks`` channel blocks: multipliers, then (per-channel shifts) constants and shifts;
+        """Operand rows for ``nblocks`` channel blocks: multipliers, then (per-channel shifts) the RSHR amounts;
         (n_rows * nblocks, 1, block) int32."""
         out = []
-        for v, fill in ((self.mult, 0), (self.k, 0), (self.b, 1))[:self.n_rows]:
+        for v, fill in ((self.mult, 0), (self.b, 1))[:self.n_rows]:
             r = np.full(nblocks * block, fill, np.int64)
             r[:v.size] = v
             out.append(r.reshape(nblocks, 1, block))
@@ -163,6 +158,16 @@ def _mulshr(p, kernel, shift, rnd):
                            imm=mulshr_imm(shift, rnd), **f))
 
 
+def _rshr(p, kernel, offset):
+    """Emit RSHR (ALU SHR with the reset bit): rounding right shift by acc[src], plus ``offset``."""
+    bgn, end = p._kernel(kernel)
+    f = kernel.loop_fields()
+    f.pop("wgt_factor_out")
+    f.pop("wgt_factor_in")
+    return p._emit(AluInsn(uop_bgn=bgn, uop_end=end, alu_opcode=AluOp.SHR, reset=True, use_imm=False,
+                           imm=int(offset), **f))
+
+
 def _graph_requant_ops(p, kern, rq: GraphRequant, row_base, nblocks_total):
     """ALU work of a graph requantisation; ``kern(src_row or None)`` gives the tile kernel (src advancing one row per
     block from ``src_row``). Returns (STORE requant argument, number of ALU passes)."""
@@ -175,9 +180,8 @@ def _graph_requant_ops(p, kern, rq: GraphRequant, row_base, nblocks_total):
             passes += 1
     else:
         _mulshr(p, kern(row_base), rq.a, False)
-        p.alu(kern(row_base + nblocks_total), AluOp.ADD)
-        p.alu(kern(row_base + 2 * nblocks_total), AluOp.SHR)
-        passes += 3
+        _rshr(p, kern(row_base + nblocks_total), rq.zp)
+        passes += 2
     if rq.clamp_in_store():
         return (0, rq.qmin == 0), passes
     if rq.qmin > -128:

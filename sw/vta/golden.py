@@ -101,13 +101,17 @@ def _mul_shr(d, s, shift, rnd):
 
 def _alu(op: int, d: np.ndarray, s: np.ndarray, wide=None) -> np.ndarray:
     """One ALU op per 32-bit lane; ``d`` and ``s`` are int64 arrays of int32 values; returns int32.
-    ``wide=(shift, rnd)`` selects the MULSHR form of MUL (docs/vta-isa-extensions.md)."""
+    ``wide=(shift, rnd)`` selects the MULSHR form of MUL, ``wide=(offset,)`` the RSHR form of SHR
+    (docs/vta-isa-extensions.md)."""
     if op == AluOp.MIN:
         r = np.minimum(d, s)
     elif op == AluOp.MAX:
         r = np.maximum(d, s)
     elif op == AluOp.ADD:
         r = d + s
+    elif op == AluOp.SHR and wide is not None:     # RSHR: rounding right shift, plus the immediate
+        n = np.clip(s, 0, 31)
+        r = np.where(n == 0, d, ((d >> np.maximum(n - 1, 0)) + 1) >> 1) + wide[0]
     elif op == AluOp.SHR:
         right = d >> np.clip(s, 0, 31)
         left_amt = np.clip(-s, 0, 32)
@@ -294,6 +298,8 @@ class _Machine:
         self.counters["alu_uops"] += n
         # accelgen: the (otherwise unused) reset bit of an ALU MUL selects MULSHR, shift/round from the immediate
         wide = mulshr_params(insn.imm) if insn.reset and insn.alu_opcode == AluOp.MUL else None
+        if insn.reset and insn.alu_opcode == AluOp.SHR:   # accelgen RSHR: the immediate is the offset
+            wide = (np.int64(insn.imm),)
         if self.trace is not None:
             bounds = range(n + 1)
         elif insn.use_imm and np.unique(dst).size == n:

@@ -228,7 +228,7 @@ def evaluate(g: ConvGeom, t: Tiling, cfg: VTAConfig, *, residual=False, res_gemm
         loads.append(lc + 40 * ni)
         c = u.rows * g.ow * t.toc * tw * k2 + 8
         if u.last and rq_rows:
-            c += (rq_rows if rq_rows > 1 else 2) * t.toc * u.rows * g.ow
+            c += 2 * t.toc * u.rows * g.ow
         if u.first:
             c += entries * (2 if res_gemm else (3 if residual else 1)) + (2 * entries if residual and not res_gemm else 0)
         computes.append(c)

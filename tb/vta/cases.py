@@ -464,6 +464,58 @@ def alu_mulshr_hazard(cfg, name="alu_mulshr_hazard"):
     return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), acc, name))
 
 
+def _rshr_ref(a, s, off):
+    n = np.clip(s, 0, 31)
+    return wrap32(np.where(n == 0, a, ((a >> np.maximum(n - 1, 0)) + 1) >> 1) + off)
+
+
+def _rshr(p, kernel, offset, imm_operand=False):
+    """Emit an RSHR (SHR with the reset bit): rounding right shift by the operand, plus ``offset``."""
+    from sw.vta.isa import AluInsn
+    bgn, end = p._kernel(kernel)
+    f = kernel.loop_fields()
+    f.pop("wgt_factor_out")
+    f.pop("wgt_factor_in")
+    return p._emit(AluInsn(uop_bgn=bgn, uop_end=end, alu_opcode=AluOp.SHR, reset=True, use_imm=imm_operand,
+                           imm=offset, **f))
+
+
+def alu_rshr(cfg, name="alu_rshr"):
+    """RSHR on full-range int32 values with per-lane amounts -3..40 (clamped to 0..31) and offsets; an immediate
+    operand; and the two-pass requantisation MULSHR + RSHR with src = the previous iteration's dst."""
+    n = min(8, cfg.acc_depth // 16)
+    rng = np.random.default_rng(78)
+    shape = (n,) + _acc_shape(cfg)
+    a = rng.integers(-(1 << 31), 1 << 31, size=(3,) + shape)
+    a[0].reshape(-1)[:3] = [-(1 << 31), (1 << 31) - 1, -1]
+    sh = rng.integers(-3, 41, size=shape)
+    m = rng.integers(1 << 30, 1 << 31, size=(1,) + _acc_shape(cfg))
+    b = rng.integers(1, 9, size=(1,) + _acc_shape(cfg))
+    chain = rng.integers(-(1 << 20), 1 << 20, size=shape)
+    p = Program(cfg)
+    data = np.concatenate([a[0], a[1], a[2], sh, chain, m, b])
+    total = data.shape[0]
+    p.load(MemId.ACC, 0, p.alloc(MemId.ACC, data), 0, 1, total, total)
+    lin = lambda d, s_, f=1: Kernel([Uop(dst=d, src=s_)], iter_out=n, dst_factor_out=1, src_factor_out=f)
+    _rshr(p, lin(0, 3 * n), -77)
+    _rshr(p, lin(n, 3 * n), 1000)
+    _rshr(p, lin(2 * n, 0, 0), 5, imm_operand=True)     # operand = offset = 5
+    exp = [_rshr_ref(a[0].astype(np.int64), sh.astype(np.int64), -77),
+           _rshr_ref(a[1].astype(np.int64), sh.astype(np.int64), 1000),
+           _rshr_ref(a[2].astype(np.int64), np.int64(5), 5)]
+    cb, mrow, brow = 4 * n, 5 * n, 5 * n + 1
+    p.alu(Kernel([Uop(dst=cb + 1, src=cb)], iter_out=n - 1, dst_factor_out=1, src_factor_out=1), AluOp.MOV)
+    _mulshr(p, Kernel([Uop(dst=cb, src=mrow)], iter_out=n, dst_factor_out=1), 33, False)
+    _rshr(p, Kernel([Uop(dst=cb, src=brow)], iter_out=n, dst_factor_out=1), -128)
+    c = chain.astype(np.int64).copy()
+    for i in range(1, n):
+        c[i] = c[i - 1]
+    c = _rshr_ref(_mulshr_ref(c, m[0], 33, False), b[0].astype(np.int64), -128)
+    out = _store_acc32(p, total)
+    want = np.concatenate(exp + [sh, c, m, b])
+    return Case(name, p, lambda dram: _eq(_read_acc32(p, dram, out), want, name))
+
+
 # --- long single-instruction programs (initiation-interval measurement) --------------------------------
 _U, _I, _O = 16, 16, 16  # uops x iter_in x iter_out = 4096 iterations
 
@@ -582,6 +634,7 @@ CASES: dict[str, Callable[[VTAConfig], Case]] = {
     "alu_hazard_imm": _named(alu_hazard, name="alu_hazard_imm", kernels=_ALU_IMM_HAZARDS),
     "alu_mulshr": alu_mulshr,
     "alu_mulshr_hazard": alu_mulshr_hazard,
+    "alu_rshr": alu_rshr,
     "gemm_long": gemm_long,
     "alu_vec_long": alu_vec_long,
 }
