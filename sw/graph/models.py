@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["MODELS", "ModelFiles", "build", "digits_data", "digits_cnn_float", "resnet18_float",
-           "mobilenetv2_float", "tiny_float", "quantize", "DEFAULT_DIR"]
+           "mobilenetv2_float", "tiny_float", "quantize", "DEFAULT_DIR", "synthetic_images",
+           "center_classifier"]
 
 DEFAULT_DIR = Path("build/models")
 OPSET = 13
@@ -291,6 +292,39 @@ def digits_cnn_float(params):
     return b.model((1, 1, 8, 8), x, (1, 10))
 
 
+def synthetic_images(rng, n, size=224, cells=7):
+    """``n`` synthetic (3, size, size) float32 images: smooth N(0, 1) fields (a ``cells`` x ``cells`` grid,
+    bilinearly upsampled) plus 0.1 white noise. White noise alone averages out in the global pooling, so every
+    input would give almost the same features (and the same class)."""
+    g = rng.standard_normal((n, 3, cells + 1, cells + 1))
+    t = np.linspace(0, cells, size)
+    i0 = np.minimum(t.astype(int), cells - 1)
+    f = (t - i0)[:, None]
+    rows = g[:, :, i0, :] * (1 - f)[None, None] + g[:, :, i0 + 1, :] * f[None, None]      # (n, 3, size, cells+1)
+    img = rows[..., i0] * (1 - f.T)[None, None] + rows[..., i0 + 1] * f.T[None, None]
+    return (img + 0.1 * rng.standard_normal(img.shape)).astype(np.float32)
+
+
+def center_classifier(model, xs):
+    """Set the final Gemm's bias to ``-W @ mean(features)`` over inputs ``xs`` (float onnxruntime), so that the
+    logits depend on the input rather than on the features' common mode: random-weight networks otherwise
+    predict the same class for every input, and class agreement would be vacuous."""
+    import onnx
+    from onnx import numpy_helper
+    gemm = [n for n in model.graph.node if n.op_type == "Gemm"][-1]
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    m.graph.output.append(onnx.helper.make_tensor_value_info(gemm.input[0], onnx.TensorProto.FLOAT, None))
+    from .agreement import ort_session
+    s = ort_session(m.SerializeToString(), precise=False)
+    feats = np.concatenate([s.run([gemm.input[0]], {"input": x[None]})[0] for x in xs])
+    inits = {i.name: i for i in model.graph.initializer}
+    w = numpy_helper.to_array(inits[gemm.input[1]]).astype(np.float64)
+    bias = -(w @ feats.mean(0).astype(np.float64))
+    inits[gemm.input[2]].CopyFrom(numpy_helper.from_array(bias.astype(np.float32), gemm.input[2]))
+    return model
+
+
 # -- quantisation --------------------------------------------------------------------------------------------
 def quantize(float_path, out_path, calib, fmt="qdq", per_channel=True, activation="int8"):
     """``quantize_static`` with int8 weights (per-channel by default) and int8/uint8 activations."""
@@ -362,7 +396,9 @@ def build(name, out=DEFAULT_DIR, log=None, **params) -> ModelFiles:
         else:
             log(f"{name}: building the float graph with onnx.helper ...")
             model = (resnet18_float if name == "resnet18" else mobilenetv2_float)(seed)
-            calib = rng.standard_normal((MODELS[name]["calib"], 3, 224, 224)).astype(np.float32)
+            calib = synthetic_images(rng, MODELS[name]["calib"])
+            log(f"{name}: centring the classifier on 16 synthetic inputs (else one class always wins) ...")
+            model = center_classifier(model, synthetic_images(rng, 16))
         onnx.save(model, tmp / "float.onnx")
         for fmt, fname in (("qdq", "qdq.onnx"), ("qoperator", "qoperator.onnx")):
             t1 = time.monotonic()
