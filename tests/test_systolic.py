@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sw.common.job import JobError
+from sw.common.contract import BadInput
 from sw.systolic import golden
 from sw.systolic import schedule as S
 from sw.systolic.config import SystolicConfig
@@ -166,11 +166,11 @@ def test_gemm_job_golden(tmp_path):
 
 @pytest.mark.parametrize("edit,words", [
     (lambda raw, d: np.save(d / "ifmap.npy", np.zeros((1, 6, 6, 3), np.int8)),
-     r"ifmap has shape \(1, 6, 6, 3\), the layer needs \(1, 6, 5, 3\)"),
+     r"ifmap: shape must be \(1, 6, 5, 3\), not \(1, 6, 6, 3\)"),
     (lambda raw, d: np.save(d / "weights.npy", np.full((3, 3, 3, 4), 200, np.int16)),
-     r"weights values must be int8 \(-128..127\); found 200..200"),
+     r"weights: values must lie in -128..127, found 200..200"),
     (lambda raw, d: np.save(d / "ifmap.npy", np.zeros((1, 6, 5, 3), np.float32)),
-     "ifmap must hold integers"),
+     "ifmap: dtype float32 not allowed; allowed: signed integers"),
     (lambda raw, d: raw["layer"].update(stride=0), "layer.stride must be an integer >= 1, not 0"),
     (lambda raw, d: raw["layer"].update(colour=1), "layer: unknown key 'colour'"),
     (lambda raw, d: raw["config"].update(W=5), "config: W must be one of 1, 2, 4, 8, 16, 32, not 5"),
@@ -183,7 +183,7 @@ def test_bad_jobs_name_the_field(tmp_path, edit, words):
     raw = json.loads((job_dir / "job.json").read_text())
     edit(raw, job_dir)
     (job_dir / "job.json").write_text(json.dumps(raw))
-    with pytest.raises(JobError, match=words):
+    with pytest.raises(BadInput, match=words):
         load_job(job_dir)
     assert main(["sim", "systolic", "--job", str(job_dir), "--backend", "golden"]) == 2
 
@@ -192,7 +192,7 @@ def test_layer_too_large_for_the_memories(tmp_path):
     cfg = SystolicConfig(R=8, C=8, W=4, MEM_DEPTH=64, ACC_DEPTH=16, WGT_DEPTH=64)
     layer = ConvLayer(1, 3, 300, 3, 4, 3, 3, 2, 1)
     x, w = random_operands(layer, 1)
-    with pytest.raises(JobError, match="cannot be tiled into this configuration: MEM_DEPTH/ACC_DEPTH: one output row"):
+    with pytest.raises(BadInput, match="cannot be tiled into this configuration: MEM_DEPTH/ACC_DEPTH: one output row"):
         write_conv_job(tmp_path / "big", cfg, layer, x, w)
 
 
@@ -222,3 +222,33 @@ def test_block_batched_layout_equals_hwcn_when_the_batch_fills_the_word():
     assert (run.hb, run.wb, run.groups) == (5, 5, 1)
     img = S.input_image(cfg, layer, run, S.pad_input(layer, x))       # (R, words, W)
     np.testing.assert_array_equal(img, nhwc_to_hwcn_words(x, 4)[0].reshape(4, 25, 4))
+
+
+def test_docs_register_table_is_the_register_map():
+    from sw.systolic.regs import REGS
+    text = (Path(__file__).resolve().parent.parent / "docs" / "systolic.md").read_text()
+    block = text.split("<!-- regs:begin -->\n")[1].split("<!-- regs:end -->")[0]
+    assert block == REGS.markdown()
+
+
+def test_register_map_offsets():
+    from sw.systolic.regs import COUNTERS, DESCRIPTOR_FIELDS, DMA_FIELDS, REGS, register_map
+    # byte offsets = 4 x the word addresses of the hand-written decoder (descriptor 1-15, DMA 16-20, counters 32-42)
+    assert [REGS.offset(f) for f in DESCRIPTOR_FIELDS] == [4 * (1 + i) for i in range(15)]
+    assert [REGS.offset(f"dma_{f}") for f in DMA_FIELDS] == [4 * (16 + i) for i in range(5)]
+    assert [REGS.offset(c) for c in ("cycles", "pe_busy", "mem_reads", "min_read_gap", "results")] == \
+        [4 * 32, 4 * 33, 4 * 35, 4 * 38, 4 * 42]
+    assert set(COUNTERS) == {"cycles", "pe_busy", "mem_reads", "mem_writes", "port_conflicts", "min_read_gap",
+                             "wgt_reads", "dma_cycles", "acc_writes", "results"}
+    small = register_map(SMALL)
+    assert small["nco"].width == SMALL.count_bits and small.span == REGS.span
+
+
+def test_example_job_golden(tmp_path):
+    ex = Path(__file__).resolve().parent.parent / "examples" / "systolic"
+    job = load_job(ex)
+    assert main(["sim", "systolic", "--job", str(ex), "--backend", "golden", "--out", str(tmp_path / "o")]) == 0
+    res = read_result(tmp_path / "o")
+    assert res["status"] == "ok" and res["cycles"] == S.plan(job.cfg, job.layer).model_cycles()
+    np.testing.assert_array_equal(np.load(tmp_path / "o" / "ofmap.npy"), golden.conv2d(job.layer, job.ifmap,
+                                                                                       job.weights))

@@ -1,49 +1,30 @@
 """Systolic: the weight-stationary engine (array, feeders, memories, sequencer, DMA) behind host registers.
 
-Register map (32-bit registers, word addresses on the host bus):
-
-====== ================ ==================================================================================
-addr   name             meaning
-====== ================ ==================================================================================
-0      ctrl             write: bit 0 starts the array (descriptor below), bit 1 starts the DMA command;
-                        read: bit 0 array busy, bit 1 DMA busy, bit 2 error (a de-serializer word was lost)
-1-15   descriptor       ``nco nkh nkw ncf ng nhb nwb g_stride y_stride x_stride kh_stride kw_stride
-                        cf_stride out_base out_co_stride`` (sw.systolic.schedule.Run.regs)
-16-20  DMA command      ``dram_addr words n_mems mem_addr flags`` (flags: bit 0 weight banks, bit 1 store)
-32-42  counters         see ``COUNTERS`` (reset when the array starts; ``dma_cycles`` when the DMA starts)
-====== ================ ==================================================================================
-
-The ``done`` output rises when the array or the DMA finishes and stays high until the next start.
+The host registers are the table of :mod:`sw.systolic.regs` (``register_map(cfg)``), built by the one register
+block, :class:`hw.common.regfile.RegisterFile`: write the descriptor (or the DMA command), set ``target``
+(0 array, 1 DMA), write 1 to ``ctrl``. The ``done`` output rises when the array or the DMA finishes and stays
+high until the next start.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hw.common.bus import MemBusSignature, RegBusSignature
+from hw.common.regfile import RegisterFile
 from sw.systolic.config import SystolicConfig
+from sw.systolic.regs import DESCRIPTOR_FIELDS, DMA_FIELDS, GAP_MAX, TARGET_DMA, register_map
 
 from .accumulator import Accumulator, ColumnCtrl
 from .array import SystolicArray
 from .deserializer import Deserializer
 from .dma import DMA
-from .sequencer import DESCRIPTOR_FIELDS, Sequencer, issue_layout
+from .sequencer import Sequencer, issue_layout
 from .serializer import Serializer
 from .vector_memory import VectorMemory
 
-__all__ = ["Systolic", "REGS", "COUNTERS"]
-
-DMA_FIELDS = ("dram_addr", "words", "n_mems", "mem_addr", "flags")
-#: Read-only counters, in register order from address 32.
-COUNTERS = ("cycles", "pe_busy_lo", "pe_busy_hi", "mem_reads", "mem_writes", "port_conflicts", "min_read_gap",
-            "wgt_reads", "dma_cycles", "acc_writes", "results")
-REGS = {"ctrl": 0,
-        **{f: 1 + i for i, f in enumerate(DESCRIPTOR_FIELDS)},
-        **{f"dma_{f}": 16 + i for i, f in enumerate(DMA_FIELDS)},
-        **{c: 32 + i for i, c in enumerate(COUNTERS)}}
-#: The read-gap counter saturates here (any gap >= W is "once every W cycles or less often").
-GAP_MAX = 63
+__all__ = ["Systolic"]
 
 
 def _popcount(bits):
@@ -99,35 +80,24 @@ class Systolic(wiring.Component):
             m.submodules[f"deser{i}"] = desers[i]
 
         # --- host registers ---------------------------------------------------------------------------
+        m.submodules.regs = regs = RegisterFile(register_map(cfg), addr_width=self.host.addr.shape().width)
+        wiring.connect(m, wiring.flipped(self.host), regs.host)
         desc = Signal(seq.desc.shape())
         dcmd = Signal(dma.cmd.shape())
-        dma_regs = {f: Signal(32, name=f"dma_{f}") for f in DMA_FIELDS}
-        counters = {c: Signal(32, name=c) for c in COUNTERS}
         error = Signal()
         start_array = Signal()
         start_dma = Signal()
-        writable = {REGS[f]: getattr(desc, f) for f in DESCRIPTOR_FIELDS}
-        writable.update({REGS[f"dma_{f}"]: dma_regs[f] for f in DMA_FIELDS})
-        host = self.host
-        with m.If(host.w_stb):
-            with m.Switch(host.addr):
-                with m.Case(REGS["ctrl"]):
-                    m.d.comb += [start_array.eq(host.w_data[0]), start_dma.eq(host.w_data[1])]
-                for a, reg in writable.items():
-                    with m.Case(a):
-                        m.d.sync += reg.eq(host.w_data)
+        m.d.comb += [start_array.eq(regs.launch & (regs.target != TARGET_DMA)),
+                     start_dma.eq(regs.launch & (regs.target == TARGET_DMA))]
+        m.d.comb += [getattr(desc, f).eq(getattr(regs, f)) for f in DESCRIPTOR_FIELDS]
+        dma_regs = {f: getattr(regs, f"dma_{f}") for f in DMA_FIELDS}
         m.d.comb += [dcmd.dram_addr.eq(dma_regs["dram_addr"]), dcmd.words.eq(dma_regs["words"]),
                      dcmd.n_mems.eq(dma_regs["n_mems"]), dcmd.mem_addr.eq(dma_regs["mem_addr"]),
                      dcmd.weights.eq(dma_regs["flags"][0]), dcmd.store.eq(dma_regs["flags"][1])]
-        with m.Switch(host.addr):
-            with m.Case(REGS["ctrl"]):
-                m.d.comb += host.r_data.eq(Cat(seq.busy, dma.busy, error))
-            for a, reg in writable.items():
-                with m.Case(a):
-                    m.d.comb += host.r_data.eq(reg)
-            for c, reg in counters.items():
-                with m.Case(REGS[c]):
-                    m.d.comb += host.r_data.eq(reg)
+        # An array run that lost a de-serializer word ends with the error bit set.
+        lost = Signal()
+        m.d.comb += [regs.finish.eq(seq.done | dma.done), regs.error.eq(seq.done & lost),
+                     regs.busy.eq(Cat(seq.busy, dma.busy))]
 
         m.d.comb += [seq.start.eq(start_array), seq.desc.eq(desc), dma.start.eq(start_dma), dma.cmd.eq(dcmd)]
         with m.If(start_array | start_dma):
@@ -201,14 +171,28 @@ class Systolic(wiring.Component):
                 m.d.comb += rdata.eq(vm.rdata)
         m.d.comb += dma.rdata.eq(rdata)
 
-        # --- counters ---------------------------------------------------------------------------------------
+        # --- counters (kept in the register block; they add while a started operation runs) ---------------
         reads = Cat(vm.rd for vm in vmems)
         busy_rows = Cat(at_pe[r].valid for r in range(R))
-        pe_busy = Signal(64)
-        m.d.comb += [counters["pe_busy_lo"].eq(pe_busy[:32]), counters["pe_busy_hi"].eq(pe_busy[32:])]
+        overflow = Cat(vm.overflow for vm in vmems).any()
+        m.d.comb += lost.eq(error | overflow)
+        m.d.comb += [
+            regs.count_pe_busy.eq(_popcount(busy_rows) * C),
+            regs.count_mem_reads.eq(_popcount(reads)),
+            regs.count_mem_writes.eq(_popcount(Cat(vm.wrote for vm in vmems))),
+            regs.count_port_conflicts.eq(_popcount(Cat(vm.conflict for vm in vmems))),
+            regs.count_wgt_reads.eq(_popcount(Cat(rc.preload for rc in row_ctrl))),
+            regs.count_acc_writes.eq(_popcount(Cat(a.pre.valid & ~a.pre.last for a in accs))),
+            regs.count_results.eq(_popcount(Cat(a.out_valid for a in accs))),
+            regs.count_cycles.eq(seq.busy),
+            regs.count_dma_cycles.eq(dma.busy),
+        ]
+
+        # --- the read-gap word (a minimum: kept in the engine, read as a status word) ------------------------
         gaps = [Signal(range(GAP_MAX + 1), name=f"gap{r}") for r in range(R)]
         seen = [Signal(name=f"seen{r}") for r in range(R)]
-        min_gap = counters["min_read_gap"]
+        min_gap = Signal(32, name="min_read_gap")
+        m.d.comb += regs.min_read_gap.eq(min_gap)
         candidates = []
         for r in range(R):
             # Registered: a read enable comes out of the sequencer's control logic late in the cycle.
@@ -216,7 +200,7 @@ class Systolic(wiring.Component):
             m.d.sync += cand.eq(Mux(vmems[r].rd & seen[r], gaps[r], GAP_MAX))
             candidates.append(cand)
         # A balanced tree over the rows, registered, then folded into the running minimum the next cycle:
-        # a chain of R compares was the array's critical path on the ECP5 (19.7 ns at R = 8). The counter
+        # a chain of R compares was the array's critical path on the ECP5 (19.7 ns at R = 8). The word
         # lags by two cycles, long before the host can read it.
         level = candidates
         while len(level) > 1:
@@ -233,35 +217,16 @@ class Systolic(wiring.Component):
         new_min = Signal(range(GAP_MAX + 1), name="gap_min")
         m.d.comb += new_min.eq(Mux(cycle_min < min_gap, cycle_min, min_gap))
         with m.If(start_array):
-            m.d.sync += [counters[c].eq(0) for c in COUNTERS if c not in ("dma_cycles", "pe_busy_lo", "pe_busy_hi")]
-            m.d.sync += [pe_busy.eq(0), min_gap.eq(GAP_MAX), cycle_min.eq(GAP_MAX), error.eq(0)]
+            m.d.sync += [min_gap.eq(GAP_MAX), cycle_min.eq(GAP_MAX), error.eq(0)]
             m.d.sync += [c.eq(GAP_MAX) for c in candidates]
             m.d.sync += [s.eq(0) for s in seen]
         with m.Else():
-            with m.If(seq.busy):
-                m.d.sync += counters["cycles"].eq(counters["cycles"] + 1)
-            m.d.sync += [
-                pe_busy.eq(pe_busy + _popcount(busy_rows) * C),
-                counters["mem_reads"].eq(counters["mem_reads"] + _popcount(reads)),
-                counters["mem_writes"].eq(counters["mem_writes"] + _popcount(Cat(vm.wrote for vm in vmems))),
-                counters["port_conflicts"].eq(counters["port_conflicts"]
-                                              + _popcount(Cat(vm.conflict for vm in vmems))),
-                counters["wgt_reads"].eq(counters["wgt_reads"] + _popcount(Cat(rc.preload for rc in row_ctrl))),
-                counters["acc_writes"].eq(counters["acc_writes"]
-                                          + _popcount(Cat(a.pre.valid & ~a.pre.last for a in accs))),
-                counters["results"].eq(counters["results"] + _popcount(Cat(a.out_valid for a in accs))),
-                cycle_min.eq(level[0]),
-                min_gap.eq(new_min),
-            ]
+            m.d.sync += [cycle_min.eq(level[0]), min_gap.eq(new_min)]
             for r in range(R):
                 with m.If(vmems[r].rd):
                     m.d.sync += [gaps[r].eq(1), seen[r].eq(1)]
                 with m.Elif(gaps[r] != GAP_MAX):
                     m.d.sync += gaps[r].eq(gaps[r] + 1)
-            with m.If(Cat(vm.overflow for vm in vmems).any()):
+            with m.If(overflow):
                 m.d.sync += error.eq(1)
-        with m.If(start_dma):
-            m.d.sync += counters["dma_cycles"].eq(0)
-        with m.Elif(dma.busy):
-            m.d.sync += counters["dma_cycles"].eq(counters["dma_cycles"] + 1)
         return m

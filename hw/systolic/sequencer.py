@@ -5,12 +5,9 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from sw.systolic.config import SystolicConfig
+from sw.systolic.regs import DESCRIPTOR_FIELDS
 
 __all__ = ["Sequencer", "DESCRIPTOR_FIELDS", "descriptor_layout", "issue_layout"]
-
-#: Descriptor registers in register-map order (see ``sw.systolic.schedule.Run.regs``).
-DESCRIPTOR_FIELDS = ("nco", "nkh", "nkw", "ncf", "ng", "nhb", "nwb", "g_stride", "y_stride", "x_stride",
-                     "kh_stride", "kw_stride", "cf_stride", "out_base", "out_co_stride")
 
 
 def descriptor_layout(cfg: SystolicConfig):

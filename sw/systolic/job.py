@@ -10,9 +10,11 @@ Conv job (``job.json``)::
 
 GEMM job: ``"gemm": {"m", "n", "k"}, "a": "a.npy" (M, K), "b": "b.npy" (K, N)`` instead of layer/ifmap/weights.
 
-Results: ``OUTDIR/result.json`` = ``{"status", "cycles", "macs", "utilization", "counters", "message",
-"backend", "cycles_cover", "reference"}`` and ``OUTDIR/ofmap.npy`` (N, H_O, W_O, C_O) or ``OUTDIR/c.npy``
-(M, N), int32. See docs/systolic.md.
+The result is the contract's ``result.json`` (``sw.common.contract.Result``) with the metrics ``macs``,
+``utilization``, ``cycles_cover``, ``latency`` and ``reference`` (the schedule model, SCALE-Sim v2 and the
+physical bound) and the output ``ofmap`` (``ofmap.npy``, N x H_O x W_O x C_O) or ``c`` (``c.npy``, M x N), int32.
+:func:`load_job` checks everything up front and raises :class:`sw.common.contract.BadInput` naming the file and
+the field. See docs/systolic.md.
 """
 
 from __future__ import annotations
@@ -23,19 +25,34 @@ from pathlib import Path
 
 import numpy as np
 
-from sw.common.job import JOB_FILE, RESULT_FILE, STATUSES, JobError, _read_json, read_job_json
+from sw.common.contract import MAX_CYCLE_LIMIT, BadInput, Job, Result, RunOptions, check_int, read_json, read_npy
 
+from . import golden
 from .config import SystolicConfig
 from .layer import GEMM_KEYS, LAYER_KEYS, ConvLayer, gemm_layer
-from .schedule import plan
+from .schedule import plan, reference
 
-__all__ = ["SystolicJob", "load_job", "write_conv_job", "write_gemm_job", "write_result", "read_result",
-           "CYCLES_COVER", "output_name"]
+__all__ = ["SystolicJob", "load_job", "load_config", "write_conv_job", "write_gemm_job", "read_result",
+           "run_golden", "metrics", "CYCLES_COVER", "output_name", "JOB_FILE", "DEFAULT_LATENCY",
+           "DEFAULT_CYCLE_LIMIT", "MAX_ELEMENTS", "MAX_MODEL_CYCLES", "MAX_OUT_ROWS", "MAX_POSITIONS"]
 
+ENGINE = "systolic"
+JOB_FILE = "job.json"
 _CONV_KEYS = {"engine", "config", "config_file", "layer", "ifmap", "weights", "cycle_limit"}
 _GEMM_KEYS = {"engine", "config", "config_file", "gemm", "a", "b", "cycle_limit"}
-_RESULT_KEYS = ("status", "cycles", "macs", "utilization", "counters", "message", "backend", "cycles_cover",
-                "reference")
+#: DRAM read latency (cycles) the DMA's loads see unless ``--latency`` says otherwise.
+DEFAULT_LATENCY = 16
+#: Array cycles of one run before it counts as hung (unless the job or ``--cycle-limit`` gives another).
+DEFAULT_CYCLE_LIMIT = 50_000_000
+#: Largest operand or output tensor (elements): 64 Mi int8 (an ifmap file of 64 MiB) is far beyond any layer
+#: a simulation finishes in reasonable time.
+MAX_ELEMENTS = 1 << 26
+#: Largest schedule (array cycles over all runs) a job may ask for: about 3 hours at 100 k cycles/s.
+MAX_MODEL_CYCLES = 1 << 30
+#: Largest output (rows; positions over the batch): planning is a search over output-row chunks, and
+#: anything larger would take minutes before the simulation even starts.
+MAX_OUT_ROWS = 1024
+MAX_POSITIONS = 1 << 20
 
 #: What ``cycles`` counts (written into every result.json).
 CYCLES_COVER = ("array compute only: from the first issued stream position to the last result word in the vector "
@@ -44,50 +61,63 @@ CYCLES_COVER = ("array compute only: from the first issued stream position to th
 
 
 @dataclasses.dataclass
-class SystolicJob:
+class SystolicJob(Job):
     """A loaded job: ``ifmap`` is NHWC and ``weights`` KH,KW,C_I,C_O (a GEMM is a 1x1 conv over an M x 1 image)."""
 
-    path: Path
-    cfg: SystolicConfig
-    layer: ConvLayer
-    gemm: bool
-    ifmap: np.ndarray
-    weights: np.ndarray
-    cycle_limit: int | None
-    raw: dict
+    layer: ConvLayer = None
+    gemm: bool = False
+    ifmap: np.ndarray = None
+    weights: np.ndarray = None
+    config_file: Path | None = None
 
     @property
     def output_file(self) -> str:
         return output_name(self.gemm)
 
+    @property
+    def output_key(self) -> str:
+        return "c" if self.gemm else "ofmap"
+
     def output_array(self, ofmap: np.ndarray) -> np.ndarray:
         """The array the job writes: ofmap, or C (M x N) for a GEMM."""
         return ofmap.reshape(self.layer.height, self.layer.out_channels) if self.gemm else ofmap
+
+    def input_paths(self) -> list[Path]:
+        """The job folder and each file it reads (naming the files too refuses an ``--out`` that holds the job:
+        the output folder is replaced as a whole)."""
+        names = ("a", "b") if self.gemm else ("ifmap", "weights")
+        return [Path(self.path), Path(self.path) / JOB_FILE, *(Path(self.path) / self.raw[k] for k in names)] \
+            + ([self.config_file] if self.config_file else [])
 
 
 def output_name(gemm: bool) -> str:
     return "c.npy" if gemm else "ofmap.npy"
 
 
-def _int8_array(path, key, where, shape):
-    f = path / key
-    if not f.is_file():
-        raise JobError(f"{where}: file {key!r} not found (looked for {f})")
+def load_config(path) -> SystolicConfig:
+    """A :class:`SystolicConfig` from a JSON file; :class:`BadInput` naming the file and the key otherwise."""
+    raw = read_json(path, "config file")
     try:
-        a = np.load(f, allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise JobError(f"{where}: {key!r} is not a readable .npy file: {e}") from None
-    return a
+        return SystolicConfig.from_dict(raw)
+    except (TypeError, ValueError) as e:
+        raise BadInput(f"{path}: {e}") from None
 
 
-def _check_int8(a, field, where, shape):
-    if a.shape != tuple(shape):
-        raise JobError(f"{where}: {field} has shape {a.shape}, the layer needs {tuple(shape)}")
-    if not np.issubdtype(a.dtype, np.integer):
-        raise JobError(f"{where}: {field} must hold integers (int8 values), not dtype {a.dtype}")
-    if a.size and (a.min() < -128 or a.max() > 127):
-        raise JobError(f"{where}: {field} values must be int8 (-128..127); found {int(a.min())}..{int(a.max())}")
-    return a.astype(np.int8)
+def _int8(path: Path, field: str, shape) -> np.ndarray:
+    return read_npy(path, field, kind="iu", shape=shape, lo=-128, hi=127).astype(np.int8)
+
+
+def _check_size(where, layer: ConvLayer):
+    if layer.out_height > MAX_OUT_ROWS or layer.positions > MAX_POSITIONS:
+        raise BadInput(f"{where}: the layer has {layer.out_height:,} output rows and {layer.positions:,} output "
+                       f"positions, more than the {MAX_OUT_ROWS:,} rows / {MAX_POSITIONS:,} positions a simulation "
+                       f"job may have; split the layer")
+    for what, n in (("ifmap", layer.batch * layer.height * layer.width * layer.in_channels),
+                    ("weights", layer.kernel_h * layer.kernel_w * layer.in_channels * layer.out_channels),
+                    ("ofmap", layer.positions * layer.out_channels)):
+        if n > MAX_ELEMENTS:
+            raise BadInput(f"{where}: the layer's {what} has {n:,} elements, more than the {MAX_ELEMENTS:,} a "
+                           f"simulation job may hold; split the layer")
 
 
 def load_job(path) -> SystolicJob:
@@ -95,84 +125,94 @@ def load_job(path) -> SystolicJob:
 
     Raises
     ------
-    JobError
-        For a missing file or key, an unknown key, a bad config value, an array whose shape does not match the
-        layer, values outside int8, or a layer the runtime cannot tile into the configured memories. The
-        message names the field and the allowed values.
+    BadInput
+        For a missing, empty, non-UTF-8 or non-JSON file, a missing or unknown key, a bad config value, an
+        array that is truncated, not integer, of a shape that does not match the layer or with values outside
+        int8, a layer too large to simulate or one the runtime cannot tile into the configured memories, a
+        cycle limit out of range. The message names the file and the field.
     """
-    path, jf, raw = read_job_json(path, JOB_FILE)
+    path = Path(path)
+    if path.is_file() and path.name == JOB_FILE:
+        path = path.parent
+    if not path.exists():
+        raise BadInput(f"{path}: job folder not found")
+    if not path.is_dir():
+        raise BadInput(f"{path}: a job is a folder holding {JOB_FILE}, not a file")
+    jf = path / JOB_FILE
+    raw = read_json(jf, "job file")
     where = str(jf)
     gemm = "gemm" in raw
     allowed = _GEMM_KEYS if gemm else _CONV_KEYS
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise JobError(f"{where}: unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(allowed))}")
+        raise BadInput(f"{where}: unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(allowed))}")
     required = ("engine", "gemm", "a", "b") if gemm else ("engine", "layer", "ifmap", "weights")
     for k in required:
         if k not in raw:
-            raise JobError(f"{where}: missing key {k!r}" + ("" if gemm else " (or 'gemm' for a GEMM job)"))
-    if raw["engine"] != "systolic":
-        raise JobError(f"{where}: engine must be 'systolic', not {raw['engine']!r}")
+            raise BadInput(f"{where}: missing key {k!r}" + ("" if gemm else " (or 'gemm' for a GEMM job)"))
+    if raw["engine"] != ENGINE:
+        raise BadInput(f"{where}: engine must be 'systolic', not {raw['engine']!r}")
     if ("config" in raw) == ("config_file" in raw):
-        raise JobError(f"{where}: exactly one of 'config' (an object) or 'config_file' (a path) is required")
+        raise BadInput(f"{where}: exactly one of 'config' (an object) or 'config_file' (a path) is required")
+    config_file = None
     if "config" in raw:
-        cdict = raw["config"]
+        try:
+            cfg = SystolicConfig.from_dict(raw["config"])
+        except (TypeError, ValueError) as e:
+            raise BadInput(f"{where}: config: {e}") from None
     else:
-        cf = path / str(raw["config_file"])
-        if not cf.is_file():
-            raise JobError(f"{where}: config_file {raw['config_file']!r} not found (looked for {cf})")
-        cdict = _read_json(cf)
-    try:
-        cfg = SystolicConfig.from_dict(cdict)
-    except (TypeError, ValueError) as e:
-        raise JobError(f"{where}: config: {e}") from None
+        if not isinstance(raw["config_file"], str) or not raw["config_file"]:
+            raise BadInput(f"{where}: config_file must be a file name, not {raw['config_file']!r}")
+        config_file = path / raw["config_file"]
+        cfg = load_config(config_file)
 
     cycle_limit = raw.get("cycle_limit")
-    if cycle_limit is not None and (not isinstance(cycle_limit, int) or isinstance(cycle_limit, bool)
-                                    or cycle_limit < 1):
-        raise JobError(f"{where}: cycle_limit must be an integer >= 1, not {cycle_limit!r}")
+    if cycle_limit is not None:
+        check_int(cycle_limit, f"{where}: cycle_limit", 1, MAX_CYCLE_LIMIT)
 
+    names = ("a", "b") if gemm else ("ifmap", "weights")
+    for key in names:
+        if not isinstance(raw[key], str) or not raw[key]:
+            raise BadInput(f"{where}: {key} must be a .npy file name, not {raw[key]!r}")
     if gemm:
         g = raw["gemm"]
         if not isinstance(g, dict) or set(g) != set(GEMM_KEYS):
-            raise JobError(f"{where}: gemm must be an object with exactly the keys m, n, k, not {g!r}")
+            raise BadInput(f"{where}: gemm must be an object with exactly the keys m, n, k, not {g!r}")
         try:
             layer = gemm_layer(g["m"], g["n"], g["k"])
         except ValueError as e:
-            raise JobError(f"{where}: {e}") from None
-        for key in ("a", "b"):
-            if not isinstance(raw[key], str):
-                raise JobError(f"{where}: {key} must be a .npy file name, not {raw[key]!r}")
-        a = _check_int8(_int8_array(path, raw["a"], where, None), "a", where, (g["m"], g["k"]))
-        b = _check_int8(_int8_array(path, raw["b"], where, None), "b", where, (g["k"], g["n"]))
+            raise BadInput(f"{where}: {e}") from None
+        _check_size(where, layer)
+        a = _int8(path / raw["a"], "a", (g["m"], g["k"]))
+        b = _int8(path / raw["b"], "b", (g["k"], g["n"]))
         ifmap = a.reshape(1, g["m"], 1, g["k"])
         weights = b.reshape(1, 1, g["k"], g["n"])
     else:
         ld = raw["layer"]
         if not isinstance(ld, dict):
-            raise JobError(f"{where}: layer must be a JSON object, not {type(ld).__name__}")
+            raise BadInput(f"{where}: layer must be a JSON object, not {type(ld).__name__}")
         unknown = sorted(set(ld) - set(LAYER_KEYS))
         if unknown:
-            raise JobError(f"{where}: layer: unknown key {unknown[0]!r}; allowed keys: {', '.join(LAYER_KEYS)}")
+            raise BadInput(f"{where}: layer: unknown key {unknown[0]!r}; allowed keys: {', '.join(LAYER_KEYS)}")
         missing = [k for k in LAYER_KEYS if k not in ld and k not in ("stride", "pad")]
         if missing:
-            raise JobError(f"{where}: layer: missing key {missing[0]!r}")
+            raise BadInput(f"{where}: layer: missing key {missing[0]!r}")
         try:
             layer = ConvLayer(**ld)
         except (TypeError, ValueError) as e:
-            raise JobError(f"{where}: {e}") from None
-        for key in ("ifmap", "weights"):
-            if not isinstance(raw[key], str):
-                raise JobError(f"{where}: {key} must be a .npy file name, not {raw[key]!r}")
-        ifmap = _check_int8(_int8_array(path, raw["ifmap"], where, None), "ifmap", where,
-                            (layer.batch, layer.height, layer.width, layer.in_channels))
-        weights = _check_int8(_int8_array(path, raw["weights"], where, None), "weights", where,
-                              (layer.kernel_h, layer.kernel_w, layer.in_channels, layer.out_channels))
+            raise BadInput(f"{where}: {e}") from None
+        _check_size(where, layer)
+        ifmap = _int8(path / raw["ifmap"], "ifmap", (layer.batch, layer.height, layer.width, layer.in_channels))
+        weights = _int8(path / raw["weights"], "weights",
+                        (layer.kernel_h, layer.kernel_w, layer.in_channels, layer.out_channels))
     try:
-        plan(cfg, layer)
+        p = plan(cfg, layer)
     except ValueError as e:
-        raise JobError(f"{where}: the layer cannot be tiled into this configuration: {e}") from None
-    return SystolicJob(path, cfg, layer, gemm, ifmap, weights, cycle_limit, raw)
+        raise BadInput(f"{where}: the layer cannot be tiled into this configuration: {e}") from None
+    if p.model_cycles() > MAX_MODEL_CYCLES:
+        raise BadInput(f"{where}: the layer needs {p.model_cycles():,} array cycles, more than the "
+                       f"{MAX_MODEL_CYCLES:,} a simulation job may take; split the layer")
+    return SystolicJob(path, ENGINE, cfg, raw, cycle_limit, layer, gemm, ifmap, weights, config_file)
 
 
 def _write_job(path, raw, arrays):
@@ -205,31 +245,29 @@ def write_gemm_job(path, cfg: SystolicConfig, a, b, *, cycle_limit=None) -> Path
     return _write_job(path, raw, {"a.npy": a, "b.npy": b})
 
 
-def write_result(outdir, job: SystolicJob, *, status, cycles, counters, message="", output=None,
-                 backend="rtl", reference=None) -> Path:
-    """Write ``outdir/result.json`` and, if ``output`` (the ofmap) is given, the output .npy."""
-    if status not in STATUSES:
-        raise JobError(f"result status must be one of {', '.join(STATUSES)}, not {status!r}")
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+def metrics(job: SystolicJob, cycles: int, latency=None) -> dict:
+    """The systolic result metrics: MACs, utilization, what ``cycles`` covers, the reference numbers."""
     cfg, layer = job.cfg, job.layer
     util = layer.macs / (cfg.R * cfg.C * cycles) if cycles else 0.0
-    res = {"status": status, "cycles": int(cycles), "macs": layer.macs, "utilization": round(util, 6),
-           "counters": {k: int(v) for k, v in counters.items()}, "message": str(message), "backend": backend,
-           "cycles_cover": CYCLES_COVER, "reference": reference or {}}
-    (outdir / RESULT_FILE).write_text(json.dumps(res, indent=2) + "\n")
-    if output is not None:
-        np.save(outdir / job.output_file, job.output_array(np.asarray(output, np.int32)))
-    return outdir
+    out = {"macs": layer.macs, "utilization": round(util, 6), "cycles_cover": CYCLES_COVER,
+           "reference": reference(cfg, layer)}
+    if latency is not None:
+        out["latency"] = latency
+    return out
 
 
 def read_result(outdir) -> dict:
-    """``outdir/result.json`` (JobError if missing or malformed)."""
-    rf = Path(outdir) / RESULT_FILE
-    if not rf.is_file():
-        raise JobError(f"{rf}: result file not found")
-    res = _read_json(rf)
-    for k in _RESULT_KEYS:
-        if k not in res:
-            raise JobError(f"{rf}: missing key {k!r}")
-    return res
+    """``outdir/result.json`` as a dict (:class:`BadInput` if missing or malformed)."""
+    return Result.read(outdir).to_dict()
+
+
+def run_golden(job: SystolicJob, out, options: RunOptions = RunOptions()) -> Result:
+    """The golden backend: the output by direct integer convolution; ``cycles`` from the schedule model."""
+    ofmap = golden.conv2d(job.layer, job.ifmap, job.weights)
+    np.save(Path(out) / job.output_file, job.output_array(np.asarray(ofmap, np.int32)))
+    ref = reference(job.cfg, job.layer)
+    return Result(ENGINE, "golden", "ok", ref["model_cycles"], {}, {job.output_key: job.output_file},
+                  f"cycles from the schedule model (sw.systolic.schedule.run_cycles); SCALE-Sim v2 WS "
+                  f"{ref['scalesim_ws_cycles']:,}, folds x T + 2R + C - 2 = {ref['ideal_cycles']:,}, bound MACs/(R*C) "
+                  f"= {ref['physical_bound']:,}, folds {ref['folds']}, runs {ref['runs']}",
+                  metrics(job, ref["model_cycles"]))

@@ -3,7 +3,8 @@
 Per run of the plan: the runtime's memory images are written into the simulated DRAM in one bulk load, the
 DMA copies them into the vector memories and weight banks, the array computes, and the DMA copies the
 result words back to DRAM, which is dumped in one piece. Python only writes registers and sleeps in the
-simulator between them (no per-cycle Python).
+simulator between them (no per-cycle Python). Registers are accessed by name through the one table,
+:mod:`sw.systolic.regs`.
 """
 
 from dataclasses import dataclass, field
@@ -11,14 +12,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from cocotb.triggers import RisingEdge
 
-from hw.systolic.core import COUNTERS, REGS
 from sim.cocotb_util import Dram, RegBus, reset, start_clock, wait_until
 from sw.systolic import schedule as S
+from sw.systolic.job import DEFAULT_LATENCY
+from sw.systolic.regs import BUSY_BITS, COUNTERS, REGS, TARGET_ARRAY, TARGET_DMA
 
 __all__ = ["RunStats", "LayerResult", "run_layer", "dram_depth_log2", "DMA_LATENCY"]
 
-#: DRAM read latency used by the DMA in these runs (cycles).
-DMA_LATENCY = 16
+#: DRAM read latency of the DMA's loads unless the run options give another (cycles).
+DMA_LATENCY = DEFAULT_LATENCY
 
 
 def dram_depth_log2(cfg) -> int:
@@ -56,9 +58,9 @@ async def _wait(dut, clk, regs, what, limit):
     await RisingEdge(clk)
     fired = await wait_until(dut, [dut.done], cycle_limit=limit, clk=clk)
     if fired is None:
-        st = await regs.read(REGS["ctrl"])
-        busy = [n for b, n in ((0, "the array (sequencer still issuing or draining)"), (1, "the DMA"))
-                if st >> b & 1]
+        st = await regs.read(REGS.offset("busy"))
+        busy = [n for b, n in ((BUSY_BITS["array"], "the array (sequencer still issuing or draining)"),
+                               (BUSY_BITS["dma"], "the DMA")) if st >> b & 1]
         return f"{what} did not finish within {limit:,} cycles; busy: {', '.join(busy) or 'nothing'}"
     return None
 
@@ -66,14 +68,27 @@ async def _wait(dut, clk, regs, what, limit):
 async def _dma(dut, clk, regs, *, dram_addr, words, n_mems, mem_addr, weights=False, store=False, limit):
     for name, v in (("dram_addr", dram_addr), ("words", words), ("n_mems", n_mems), ("mem_addr", mem_addr),
                     ("flags", int(weights) | int(store) << 1)):
-        await regs.write(REGS[f"dma_{name}"], v)
-    await regs.write(REGS["ctrl"], 2)
+        await regs.write(REGS.offset(f"dma_{name}"), v)
+    await regs.write(REGS.offset("target"), TARGET_DMA)
+    await regs.write(REGS.offset("ctrl"), 1)
     err = await _wait(dut, clk, regs, "DMA " + ("store" if store else "load"), limit)
-    return err, int(await regs.read(REGS["dma_cycles"]))
+    return err, int(await regs.read(REGS.offset("dma_cycles")))
 
 
-async def run_layer(dut, cfg, layer, ifmap, weights, *, cycle_limit=50_000_000, first=True) -> LayerResult:
+async def _read_counter(regs, name):
+    r = REGS[name]
+    value = await regs.read(r.offset)
+    if r.words == 2:
+        value |= (await regs.read(r.offset + 4)) << 32
+    return value
+
+
+async def run_layer(dut, cfg, layer, ifmap, weights, *, cycle_limit=50_000_000, first=True,
+                    latency=DMA_LATENCY) -> LayerResult:
     """Run ``layer`` (ifmap NHWC int8, weights KH,KW,C_I,C_O int8) and return the ofmap and the counters.
+
+    ``latency`` is the DRAM read latency the DMA's loads see (it moves ``dma_cycles``, not the array's
+    ``cycles``, which start when the operands are on chip).
 
     ``cycles`` sums the array cycles (start to done) of every run; ``counters`` sums the engine counters
     (``min_read_gap`` is the minimum); ``dma_cycles`` sums the copy time, which is not part of ``cycles``.
@@ -83,7 +98,7 @@ async def run_layer(dut, cfg, layer, ifmap, weights, *, cycle_limit=50_000_000, 
         await reset(dut)
     bus_bytes = cfg.bus_width // 8
     dram = Dram(dut, cfg.bus_width)
-    dram.set_latency(DMA_LATENCY)
+    dram.set_latency(latency)
     regs = RegBus(dut)
     plan = S.plan(cfg, layer)
     xpad = S.pad_input(layer, ifmap)
@@ -108,12 +123,13 @@ async def run_layer(dut, cfg, layer, ifmap, weights, *, cycle_limit=50_000_000, 
                                       mem_addr=0, weights=True, limit=limit)
         if not err:
             for name, v in run.regs().items():
-                await regs.write(REGS[name], v)
-            await regs.write(REGS["ctrl"], 1)
+                await regs.write(REGS.offset(name), v)
+            await regs.write(REGS.offset("target"), TARGET_ARRAY)
+            await regs.write(REGS.offset("ctrl"), 1)
             err = await _wait(dut, clk, regs, f"run {k} of {len(plan.runs)} (array)",
                               min(cycle_limit, 4 * S.run_cycles(cfg, run) + 10_000))
-        counters = {c: int(await regs.read(REGS[c])) for c in COUNTERS}
-        if not err and (await regs.read(REGS["ctrl"])) >> 2 & 1:
+        counters = {c: int(await _read_counter(regs, c)) for c in COUNTERS}
+        if not err and (await regs.read(REGS.offset("ctrl"))) >> 2 & 1:
             err = f"run {k}: a de-serializer word arrived while its memory's write buffer was full"
         if not err:
             err, dma_out = await _dma(dut, clk, regs, dram_addr=out_dram, words=run.out_words, n_mems=cfg.C,
@@ -133,8 +149,6 @@ async def run_layer(dut, cfg, layer, ifmap, weights, *, cycle_limit=50_000_000, 
                 total[c] = g if total[c] is None else min(total[c], g)
             else:
                 total[c] += counters[c]
-    pe_busy = total.pop("pe_busy_lo") + (total.pop("pe_busy_hi") << 32)
-    total["pe_busy"] = pe_busy
     res.cycles = total["cycles"]
     res.counters = total
     res.ofmap = ofmap.astype(np.int32)

@@ -1,7 +1,8 @@
 """Host side of the systolic testbenches: build the RTL of a config (cached) and run cocotb modules on it.
 
-Used by ``accelgen sim|regress systolic``, ``make sim TARGET=systolic``, the pytest entry points and the
-benchmark. Cases and layers travel to the simulator as JSON in environment variables.
+Used by the RTL backend (:mod:`tb.systolic.backend`), ``accelgen regress systolic``, ``make sim TARGET=systolic``,
+the pytest entry points, the benchmark and the FPGA workloads. Cases and layers travel to the simulator as JSON
+in environment variables, the run options (seed, DMA read latency) as one :class:`sw.common.contract.RunOptions`.
 """
 
 import json
@@ -12,19 +13,24 @@ from pathlib import Path
 from sim.runner import run_cocotb
 from sim.simtop import SimTop
 from sim.verilator import build
-from sim.verilog import generate
+from sim.verilog import REPO_ROOT, generate
+from sw.common.contract import RunOptions
 from sw.systolic.config import SystolicConfig
+from sw.systolic.job import DEFAULT_LATENCY
 from tb.systolic.driver import dram_depth_log2
 
 __all__ = ["systolic_verilog", "systolic_build", "run_regression", "run_job_rtl", "run_layers_rtl",
-           "env_config", "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_SEED", "ENV_RANDOM", "ENV_LAYERS"]
+           "env_config", "run_options", "ENV_CONFIG", "ENV_JOB", "ENV_OUT", "ENV_RANDOM", "ENV_LAYERS"]
 
 ENV_CONFIG = "SYSTOLIC_CONFIG"
 ENV_JOB = "SYSTOLIC_JOB"
 ENV_OUT = "SYSTOLIC_OUT"
-ENV_SEED = "SYSTOLIC_SEED"
 ENV_RANDOM = "SYSTOLIC_RANDOM"
 ENV_LAYERS = "SYSTOLIC_LAYERS"
+
+# sw modules the generator imports: they enter the Verilog cache key with hw/.
+_SW_SOURCES = [REPO_ROOT / "sw" / "systolic" / f for f in ("config.py", "regs.py")] \
+    + [REPO_ROOT / "sw" / "common" / "regs.py"]
 
 
 def _strip_zero_memory_init(path: Path):
@@ -67,7 +73,8 @@ def systolic_verilog(cfg: SystolicConfig, *, out_root="build/verilog"):
     from hw.systolic.core import Systolic
     depth = dram_depth_log2(cfg)
     key = {"engine": "systolic", "config": cfg.to_dict(), "dram_depth_log2": depth}
-    vb = generate("systolic", lambda: SimTop(Systolic(cfg), dram_depth_log2=depth), key, out_root)
+    vb = generate("systolic", lambda: SimTop(Systolic(cfg), dram_depth_log2=depth), key, out_root,
+                  extra_files=_SW_SOURCES)
     _strip_zero_memory_init(vb.files[0])
     return vb
 
@@ -77,30 +84,41 @@ def systolic_build(cfg: SystolicConfig, *, waves=False):
     return build(systolic_verilog(cfg), waves=waves)
 
 
-def run_regression(cfg: SystolicConfig, test_dir, *, testcase=None, waves=False, seed=None, n_random=0):
+def run_regression(cfg: SystolicConfig, test_dir, *, testcase=None, waves=False, seed=None, n_random=0,
+                   latency=None):
     """Run :mod:`tb.systolic.test_systolic`: the cases of :mod:`tb.systolic.cases` for ``cfg`` plus ``n_random``
-    random layers (operands and random layers drawn from ``seed``)."""
-    env = {ENV_CONFIG: json.dumps(cfg.to_dict()), ENV_RANDOM: str(n_random)}
-    if seed is not None:
-        env[ENV_SEED] = str(seed)
+    random layers (operands and random layers drawn from ``seed``), the DMA at ``latency`` (default 16)."""
+    env = {ENV_CONFIG: json.dumps(cfg.to_dict()), ENV_RANDOM: str(n_random),
+           **RunOptions(latency=latency, seed=seed, waves=waves).to_env()}
     return run_cocotb(systolic_build(cfg, waves=waves), "tb.systolic.test_systolic", testcase=testcase,
                       test_dir=test_dir, env=env, waves=waves)
 
 
-def run_job_rtl(job_dir, out_dir, *, cfg: SystolicConfig, waves=False):
-    """Run one job folder on the RTL; the cocotb module writes ``out_dir/result.json`` and the output array."""
+def run_job_rtl(job_dir, out_dir, *, cfg: SystolicConfig = None, waves=False, latency=None):
+    """Run one job folder on the RTL and write ``out_dir/result.json`` and the output array; returns the
+    simulator run (:class:`sim.runner.RunResult`). ``cfg`` is the job's (kept for callers that pass it)."""
+    from sw.systolic.job import load_job
+    from tb.systolic.backend import run_with_log
+    job = load_job(job_dir)
     out_dir = Path(out_dir).resolve()
-    env = {ENV_JOB: str(Path(job_dir).resolve()), ENV_OUT: str(out_dir)}
-    return run_cocotb(systolic_build(cfg, waves=waves), "tb.systolic.run_job", test_dir=out_dir / "sim",
-                      env=env, waves=waves)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result, run = run_with_log(job, out_dir, RunOptions(latency=latency, waves=waves))
+    result.write(out_dir)
+    return run
 
 
-def run_layers_rtl(cfg: SystolicConfig, layers: list, test_dir, *, seed=0):
+def run_layers_rtl(cfg: SystolicConfig, layers: list, test_dir, *, seed=0, latency=None):
     """Run shapes ``[{"name", **ConvLayer fields}]`` with random int8 data on the RTL (benchmarks): each
     record holds the RTL cycles, counters and whether the output matched the golden model."""
-    env = {ENV_CONFIG: json.dumps(cfg.to_dict()), ENV_LAYERS: json.dumps(layers), ENV_SEED: str(seed)}
+    env = {ENV_CONFIG: json.dumps(cfg.to_dict()), ENV_LAYERS: json.dumps(layers),
+           **RunOptions(seed=seed, latency=latency).to_env()}
     return run_cocotb(systolic_build(cfg), "tb.systolic.run_layers", test_dir=test_dir, env=env)
 
 
 def env_config() -> SystolicConfig:
     return SystolicConfig.from_dict(json.loads(os.environ[ENV_CONFIG]))
+
+
+def run_options() -> RunOptions:
+    """The run options the host put in the environment, with the engine's default DMA read latency."""
+    return RunOptions.from_env().with_defaults(latency=DEFAULT_LATENCY)

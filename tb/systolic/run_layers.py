@@ -15,18 +15,19 @@ from sw.systolic import golden
 from sw.systolic.layer import ConvLayer
 from tb.systolic.cases import random_operands
 from tb.systolic.driver import run_layer
-from tb.systolic.harness import ENV_LAYERS, ENV_SEED, env_config
+from tb.systolic.harness import ENV_LAYERS, env_config, run_options
 
 
 @cocotb.test()
 async def run_layers(dut):
     cfg = env_config()
-    seed = int(os.environ.get(ENV_SEED, "0"))
+    options = run_options().with_defaults(seed=0)
+    seed = options.seed
     for i, spec in enumerate(json.loads(os.environ[ENV_LAYERS])):
         spec = dict(spec)
         name = spec.pop("name")
         layer = ConvLayer(**spec)
         x, w = random_operands(layer, seed + i)
-        res = await run_layer(dut, cfg, layer, x, w, first=(i == 0))
+        res = await run_layer(dut, cfg, layer, x, w, first=(i == 0), latency=options.latency)
         exact = res.status == "ok" and bool(np.array_equal(res.ofmap, golden.conv2d(layer, x, w)))
         record(name, status=res.status, message=res.message, exact=exact, **res.counters)

@@ -16,10 +16,12 @@ from sw.systolic import golden
 from sw.systolic import schedule as S
 from tb.systolic.cases import cases_for, random_operands
 from tb.systolic.driver import run_layer
-from tb.systolic.harness import ENV_RANDOM, ENV_SEED, env_config
+from tb.systolic.harness import ENV_RANDOM, env_config, run_options
 
 CFG = env_config()
-SEED = int(os.environ.get(ENV_SEED, "1"))
+OPTIONS = run_options().with_defaults(seed=1)
+SEED = OPTIONS.seed
+LATENCY = OPTIONS.latency
 N_RANDOM = int(os.environ.get(ENV_RANDOM, "0"))
 CASES = cases_for(CFG, N_RANDOM, SEED)
 _cycles_per_pixel = {}
@@ -31,7 +33,7 @@ def _make_test(index, case):
         seed = SEED * 1000 + index
         dut._log.info(f"{case.name}: {layer} seed {seed}")
         x, w = random_operands(layer, seed)
-        res = await run_layer(dut, cfg, layer, x, w)
+        res = await run_layer(dut, cfg, layer, x, w, latency=LATENCY)
         assert res.status == "ok", res.message
         if case.gemm:
             expect = golden.gemm(x.reshape(layer.height, layer.in_channels),
@@ -84,7 +86,7 @@ async def hang_reports_cycle_limit(dut):
     """A run cut short by the cycle limit ends with status timeout and says what was still busy."""
     layer = CASES[0].layer
     x, w = random_operands(layer, SEED)
-    res = await run_layer(dut, CFG, layer, x, w, cycle_limit=3)
+    res = await run_layer(dut, CFG, layer, x, w, cycle_limit=3, latency=LATENCY)
     assert res.status == "timeout", (res.status, res.message)
     assert "did not finish within 3 cycles" in res.message and "the array" in res.message, res.message
     record("hang", message=res.message)

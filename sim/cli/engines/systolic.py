@@ -1,59 +1,15 @@
-"""``accelgen sim|regress|verilog systolic``: the weight-stationary systolic array's CLI plugin (see :mod:`sim.engines`)."""
+"""``accelgen regress systolic``: the systolic array's regression front end (``accelgen sim systolic`` is the generic
+driver, :mod:`sim.cli.driver`, from ``sim.engines.systolic.SPEC``)."""
 
 import sys
 import time
-from pathlib import Path
 
-from sim.cli.engines._common import (add_job_args, failure_message, out_dir, print_counters, print_waves,
-                                 start_regression)
+from sim.cli.engines._common import start_regression
 from sim.engines.systolic import DEFAULT_CONFIG, load_config, manifest, top  # noqa: F401
+from sw.common.contract import BadInput, RunOptions
 
-
-
-
-def add_sim_args(p):
-    add_job_args(p, "job folder (job.json + .npy operands)")
-
-
-def sim(args):
-    from sw.common.job import JobError
-    from sw.systolic import golden
-    from sw.systolic import schedule as S
-    from sw.systolic.job import load_job, read_result, write_result
-
-    job_dir = Path(args.job)
-    out = out_dir(args)
-    try:
-        job = load_job(job_dir)
-    except JobError as e:
-        print(f"accelgen sim: bad job: {e}", file=sys.stderr)
-        return 2
-
-    t0 = time.monotonic()
-    ref = S.reference(job.cfg, job.layer)
-    if args.backend == "golden":
-        ofmap = golden.conv2d(job.layer, job.ifmap, job.weights)
-        write_result(out, job, status="ok", cycles=ref["model_cycles"], counters={}, output=ofmap,
-                     backend="golden", message="cycles from the schedule model (sw.systolic.schedule.run_cycles)",
-                     reference=ref)
-    else:
-        from tb.systolic.harness import run_job_rtl
-        run = run_job_rtl(job_dir, out, cfg=job.cfg, waves=args.waves)
-        if not (out / "result.json").exists():
-            write_result(out, job, status="error", cycles=0, counters={}, message=failure_message(run), reference=ref)
-    result = read_result(out)
-    wall = time.monotonic() - t0
-    cyc = result["cycles"]
-    print(f"{args.backend}: status {result['status']}, cycles {cyc:,}, MACs {result['macs']:,}, "
-          f"utilization {result['utilization']:.4f}, {wall:.1f} s")
-    print(f"  SCALE-Sim v2 WS {ref['scalesim_ws_cycles']:,}, folds x T + 2R + C - 2 = {ref['ideal_cycles']:,}, "
-          f"bound MACs/(R*C) = {ref['physical_bound']:,}, folds {ref['folds']}, runs {ref['runs']}")
-    if result["message"]:
-        print(f"  {result['message']}")
-    print_counters(result["counters"])
-    print(f"results: {out / 'result.json'}" + (f", {out / job.output_file}" if result["status"] == "ok" else ""))
-    print_waves(args, out)
-    return 0 if result["status"] == "ok" else 1
+#: Upper bound of ``--random``.
+MAX_RANDOM = 1000
 
 
 #: Random layers ``accelgen regress systolic`` adds to the fixed cases unless --random says otherwise.
@@ -61,16 +17,39 @@ DEFAULT_RANDOM = 8
 
 
 def add_regress_args(p):
-    """No engine-specific options: ``--testcase NAME`` selects cases, ``--random N`` adds random layers."""
+    """``--latency`` (the DMA's DRAM read latency); ``--testcase NAME`` selects cases, ``--random N`` adds random
+    layers."""
+    p.add_argument("--latency", type=int, help="DRAM read latency of the DMA in cycles, 1..65535 (default 16)")
+
+
+def check_regress_args(args, cfg) -> RunOptions:
+    """The run options of a regression; :class:`BadInput` for an option out of range or an unknown test."""
+    from tb.systolic.cases import cases_for
+    if args.random is not None and not 0 <= args.random <= MAX_RANDOM:
+        raise BadInput(f"--random must be 0..{MAX_RANDOM}, not {args.random}")
+    options = RunOptions(latency=args.latency, seed=args.seed, waves=args.waves)
+    n_random = DEFAULT_RANDOM if args.random is None else args.random
+    if args.testcase:
+        tests = [c.name for c in cases_for(cfg, n_random, 1 if options.seed is None else options.seed)]
+        tests.append("hang_reports_cycle_limit")
+        for name in args.testcase:
+            if name not in tests:
+                raise BadInput(f"--testcase: no test {name!r} for this config; tests: {', '.join(tests)}")
+    return options
 
 
 def regress(args, cfg):
     from sim.runner import print_table, summarize
     from tb.systolic.harness import run_regression
 
+    try:
+        options = check_regress_args(args, cfg)
+    except BadInput as e:
+        print(f"accelgen regress systolic: {e}", file=sys.stderr)
+        return 2
     test_dir, t0 = start_regression("systolic", cfg, args)
-    res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=args.waves, seed=args.seed,
-                         n_random=DEFAULT_RANDOM if args.random is None else args.random)
+    res = run_regression(cfg, test_dir, testcase=args.testcase or None, waves=options.waves, seed=options.seed,
+                         n_random=DEFAULT_RANDOM if args.random is None else args.random, latency=options.latency)
     rows = [{"test": t.name, "result": "PASS" if t.passed else "FAIL", **{k: t.data.get(k, "") for k in (
         "cycles", "bound", "scalesim", "ideal", "utilization", "folds", "min_read_gap")},
         "note": (t.message.splitlines()[0][:90] if t.message else "")} for t in res.tests]
